@@ -1,0 +1,93 @@
+"""The one settings object. Nothing else in Waybill reads the environment.
+
+Every value comes from ``WAYBILL_*`` environment variables or a ``.env`` file. Credentials are
+``SecretStr`` so they never print; outside ``dev``/``test`` a placeholder credential is refused at
+start-up, because a service that boots with ``changeme`` as its Odoo key fails later and worse.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["dev", "test", "staging", "prod"]
+OdooProtocol = Literal["jsonrpc", "xmlrpc", "json2"]
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "password", "admin", "placeholder", "xxx", "todo",
+     "dev", "test", "sandbox-key"}
+)
+EMBEDDED = "embedded"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; see README "Configuration" for each variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WAYBILL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Environment = "dev"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    database_url: str = "sqlite:///./waybill.db"
+    redis_url: str = Field(
+        default=EMBEDDED,
+        description="redis://… for a real server; 'embedded' runs an in-process Redis and queue.",
+    )
+
+    odoo_url: str = "http://127.0.0.1:8069"
+    odoo_db: str = "waybill-demo"
+    odoo_username: str = "admin"
+    odoo_api_key: SecretStr = SecretStr("sandbox-key")
+    odoo_protocol: OdooProtocol = "jsonrpc"
+    odoo_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    odoo_retry_attempts: int = Field(default=4, ge=1, le=10)
+    odoo_page_size: int = Field(default=200, ge=1, le=500)
+
+    poll_interval_seconds: float = Field(default=30.0, gt=0)
+    poll_overlap_seconds: int = Field(
+        default=180,
+        ge=120,
+        description="Odoo's automation webhook fires before commit and write_date is set at "
+        "transaction start, so each poll re-reads this much of the past.",
+    )
+
+    webhook_max_body_bytes: int = Field(default=256 * 1024, gt=0)
+    odoo_webhook_token: SecretStr = SecretStr("sandbox-key")
+
+    data_dir: Path = Path("./var")
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env in ("dev", "test"):
+            return self
+        bad = [
+            name
+            for name, value in self._secrets().items()
+            if value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+        ]
+        if bad:
+            raise ValueError(
+                f"placeholder credentials are not allowed in env={self.env!r}: "
+                + ", ".join(f"WAYBILL_{n.upper()}" for n in sorted(bad))
+            )
+        return self
+
+    def _secrets(self) -> dict[str, SecretStr]:
+        return {k: v for k, v in self.__dict__.items() if isinstance(v, SecretStr)}
+
+    @property
+    def redis_embedded(self) -> bool:
+        return self.redis_url == EMBEDDED
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` instead of patching this."""
+    return Settings()

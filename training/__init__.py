@@ -1,0 +1,1 @@
+"""Training pipeline: data, features, train, evaluate, register."""
