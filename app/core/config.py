@@ -18,8 +18,20 @@ Environment = Literal["dev", "test", "staging", "prod"]
 OdooProtocol = Literal["jsonrpc", "xmlrpc", "json2"]
 
 PLACEHOLDER_SECRETS = frozenset(
-    {"", "changeme", "change-me", "secret", "password", "admin", "placeholder", "xxx", "todo",
-     "dev", "test", "sandbox-key"}
+    {
+        "",
+        "changeme",
+        "change-me",
+        "secret",
+        "password",
+        "admin",
+        "placeholder",
+        "xxx",
+        "todo",
+        "dev",
+        "test",
+        "sandbox-key",
+    }
 )
 EMBEDDED = "embedded"
 
@@ -49,6 +61,17 @@ class Settings(BaseSettings):
     odoo_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
     odoo_retry_attempts: int = Field(default=4, ge=1, le=10)
     odoo_page_size: int = Field(default=200, ge=1, le=500)
+    odoo_shipper_partner_id: int | None = Field(
+        default=None,
+        gt=0,
+        description="res.partner whose address is the ship-from address (the warehouse).",
+    )
+    odoo_webhook_timeout_seconds: float = Field(
+        default=0.8,
+        gt=0,
+        description="Budget for re-reading a picking while Odoo waits on its webhook (1 s timeout "
+        "on Odoo's side); past it the hint is stored and settled in the background.",
+    )
 
     poll_interval_seconds: float = Field(default=30.0, gt=0)
     poll_overlap_seconds: int = Field(

@@ -79,3 +79,4 @@ class UpstreamError(WaybillError):
 
     code = "upstream_error"
     http_status = 502
+    retryable = True  # transient unless a subclass says the upstream rejected the request

@@ -1,0 +1,1 @@
+"""HTTP routers; thin: parse, call a service, shape the answer."""

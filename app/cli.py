@@ -1,0 +1,113 @@
+"""``waybill`` command line: serve, worker, demo, sync, db — thin wrappers over services."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from app.core.config import get_settings
+from app.core.logging import configure_logging
+
+cli = typer.Typer(help="Waybill: Odoo ⇄ carrier integration service.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+sync_cli = typer.Typer(help="Odoo intake.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(sync_cli, name="sync")
+
+
+def _setup_logging() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations to WAYBILL_DATABASE_URL."""
+    from app.store.migrate import upgrade
+
+    _setup_logging()
+    upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Uvicorn worker processes")] = 1,
+) -> None:
+    """Run the API (``app.main:app``)."""
+    import uvicorn
+
+    _setup_logging()
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@cli.command()
+def worker(
+    queues: Annotated[list[str] | None, typer.Argument(help="Queues, in priority order")] = None,
+    burst: Annotated[bool, typer.Option(help="Exit when the queues are empty")] = False,
+) -> None:
+    """Run an RQ worker against WAYBILL_REDIS_URL."""
+    from rq import Worker
+
+    from app.core.context import get_context
+
+    _setup_logging()
+    ctx = get_context()
+    if ctx.settings.redis_embedded:
+        typer.echo(
+            "worker needs a Redis server: set WAYBILL_REDIS_URL (embedded mode runs jobs "
+            "inside the API process)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    Worker(queues or ["default"], connection=ctx.redis).work(burst=burst, with_scheduler=True)
+
+
+@sync_cli.command("once")
+def sync_once() -> None:
+    """One intake cycle: poll Odoo for ready pickings and settle stored webhook hints."""
+    from app.sync.intake.jobs import poll_pickings
+
+    _setup_logging()
+    typer.echo(json.dumps(poll_pickings()))
+
+
+@sync_cli.command("run")
+def sync_run() -> None:
+    """Poll Odoo forever, every WAYBILL_POLL_INTERVAL_SECONDS."""
+    from app.sync.scheduler import run_forever
+
+    _setup_logging()
+    run_forever()
+
+
+@cli.command()
+def demo(
+    port: Annotated[int, typer.Option(help="API port")] = 8000,
+    odoo_port: Annotated[int, typer.Option(help="Odoo sandbox port")] = 8069,
+    odoo_version: Annotated[str, typer.Option(help="17.0, 18.0 or 19.0")] = "17.0",
+    release_every: Annotated[float, typer.Option(help="Seconds between new ready pickings")] = 5,
+) -> None:
+    """Everything embedded: API, jobs, Odoo sandbox, demo data. Open /docs and watch the logs."""
+    from app.demo import run_demo
+
+    run_demo(port=port, odoo_port=odoo_port, odoo_version=odoo_version, release_every=release_every)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""Background jobs, enqueued by id after the state they act on is persisted.
+
+Two backends behind one small interface:
+
+* ``RQJobQueue`` — production: RQ on Redis, deterministic job ids (a second enqueue of the same
+  work while it is queued is a no-op), ``Retry`` with backoff, RQ's failed-job registry as the
+  dead-letter store, any number of ``waybill worker`` processes.
+* ``InProcessJobQueue`` — embedded defaults and the demo: a thread pool in the API process with
+  the same id de-duplication, retry schedule and a dead-letter list, so a newcomer needs no
+  Redis server and no second process.
+
+Jobs are referenced by dotted path (``"app.sync.intake.jobs.settle_hint"``) so both backends —
+and RQ workers in other processes — resolve the same function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import redis
+from rq import Queue, Retry
+from rq.job import Job, JobStatus
+
+from app.core.logging import correlation, correlation_id_var, get_logger
+
+log = get_logger(__name__)
+
+DEFAULT_RETRY_INTERVALS = (5, 30, 120, 600)
+_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # what RQ accepts
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    func: str
+    args: tuple[Any, ...] = ()
+    job_id: str | None = None
+    queue: str = "default"
+    retry_intervals: tuple[int, ...] = DEFAULT_RETRY_INTERVALS
+    correlation_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.job_id is not None and not _JOB_ID.match(self.job_id):
+            raise ValueError(f"job id {self.job_id!r}: use letters, digits, '_' and '-' only")
+
+
+@dataclass
+class DeadLetter:
+    spec: JobSpec
+    error: str
+    attempts: int
+    failed_at: float = field(default_factory=time.time)
+
+
+class JobQueue(Protocol):
+    def enqueue(self, spec: JobSpec) -> str | None:
+        """Queue a job; returns its id, or None when the same job id is already pending."""
+
+    def depth(self) -> dict[str, int]: ...
+
+    def close(self) -> None: ...
+
+
+def resolve(path: str) -> Callable[..., Any]:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def _run_with_correlation(func_path: str, cid: str | None, *args: Any) -> Any:
+    """RQ entry point: re-bind the correlation id in the worker, then call the job."""
+    with correlation(cid):
+        return resolve(func_path)(*args)
+
+
+class RQJobQueue:
+    def __init__(self, connection: redis.Redis) -> None:
+        self.connection = connection
+        self._queues: dict[str, Queue] = {}
+
+    def _queue(self, name: str) -> Queue:
+        if name not in self._queues:
+            self._queues[name] = Queue(name, connection=self.connection)
+        return self._queues[name]
+
+    def enqueue(self, spec: JobSpec) -> str | None:
+        queue = self._queue(spec.queue)
+        if spec.job_id is not None:
+            existing = (
+                Job.fetch(spec.job_id, connection=self.connection)
+                if Job.exists(spec.job_id, connection=self.connection)
+                else None
+            )
+            if existing is not None and existing.get_status(refresh=True) in (
+                JobStatus.QUEUED,
+                JobStatus.STARTED,
+                JobStatus.SCHEDULED,
+                JobStatus.DEFERRED,
+            ):
+                return None
+        cid = spec.correlation_id or correlation_id_var.get()
+        job = queue.enqueue(
+            _run_with_correlation,
+            spec.func,
+            cid,
+            *spec.args,
+            job_id=spec.job_id,
+            retry=Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals))
+            if spec.retry_intervals
+            else None,
+            failure_ttl=7 * 24 * 3600,
+            description=spec.func,
+        )
+        return str(job.id)
+
+    def depth(self) -> dict[str, int]:
+        return {name: len(q) for name, q in self._queues.items()}
+
+    def close(self) -> None:
+        self._queues.clear()
+
+
+class InProcessJobQueue:
+    """Thread-pool queue for one process. Retries sleep on a timer, never on a worker thread."""
+
+    def __init__(self, workers: int = 4, *, retry_scale: float = 1.0) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="waybill-job")
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._timers: set[threading.Timer] = set()
+        self._retry_scale = retry_scale
+        self.dead_letters: list[DeadLetter] = []
+        self._futures: set[Future[Any]] = set()
+        self._closed = False
+
+    def enqueue(self, spec: JobSpec) -> str | None:
+        job_id = spec.job_id or f"job-{time.monotonic_ns()}"
+        with self._lock:
+            if self._closed or job_id in self._pending:
+                return None
+            self._pending.add(job_id)
+        cid = spec.correlation_id or correlation_id_var.get()
+        self._submit(spec, job_id, cid, attempt=1)
+        return job_id
+
+    def _submit(self, spec: JobSpec, job_id: str, cid: str | None, attempt: int) -> None:
+        future = self._pool.submit(self._run, spec, job_id, cid, attempt)
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(lambda f: self._futures.discard(f))
+
+    def _run(self, spec: JobSpec, job_id: str, cid: str | None, attempt: int) -> None:
+        with correlation(cid):
+            try:
+                resolve(spec.func)(*spec.args)
+            except Exception as exc:  # a job's failure must not kill the pool
+                self._after_failure(spec, job_id, cid, attempt, exc)
+                return
+        with self._lock:
+            self._pending.discard(job_id)
+
+    def _after_failure(
+        self, spec: JobSpec, job_id: str, cid: str | None, attempt: int, exc: Exception
+    ) -> None:
+        retryable = getattr(exc, "retryable", True)
+        if retryable and attempt <= len(spec.retry_intervals) and not self._closed:
+            delay = spec.retry_intervals[attempt - 1] * self._retry_scale
+            log.warning(
+                "job_retry",
+                job=spec.func,
+                job_id=job_id,
+                attempt=attempt,
+                delay=delay,
+                error=type(exc).__name__,
+            )
+            timer = threading.Timer(delay, self._submit, (spec, job_id, cid, attempt + 1))
+            timer.daemon = True
+            with self._lock:
+                self._timers.add(timer)
+            timer.start()
+            return
+        log.error(
+            "job_dead_letter",
+            job=spec.func,
+            job_id=job_id,
+            attempts=attempt,
+            error=type(exc).__name__,
+            message=str(exc)[:500],
+        )
+        with self._lock:
+            self._pending.discard(job_id)
+            self.dead_letters.append(DeadLetter(spec, repr(exc), attempt))
+
+    def depth(self) -> dict[str, int]:
+        with self._lock:
+            return {"in_process": len(self._pending)}
+
+    def join(self, timeout: float = 10.0) -> bool:
+        """Wait until no job is pending (tests and the one-shot CLI)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._pending:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for timer in self._timers:
+                timer.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=False)

@@ -1,0 +1,54 @@
+"""The FastAPI application. ``app.main:app`` builds its context from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.api.errors import install_error_handlers
+from app.api.middleware import CorrelationMiddleware
+from app.api.routes import health
+from app.core.context import AppContext, get_context
+from app.core.logging import configure_logging
+from app.sync.intake import router as intake_router
+
+
+def create_app(ctx: AppContext | None = None) -> FastAPI:
+    """Build the API around a context (tests and the demo pass theirs; production reads env)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "ctx", None) is None:
+            app.state.ctx = get_context()
+        yield
+
+    app = FastAPI(
+        title="Waybill",
+        version=__version__,
+        description="Odoo ⇄ carrier integration: intake, booking, tracking and triage.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.add_middleware(CorrelationMiddleware)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(intake_router.router)
+    return app
+
+
+def _production_app() -> FastAPI:
+    settings = get_context().settings
+    configure_logging(settings.log_level, json=settings.log_json)
+    return create_app(get_context())
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``app.main:app`` is built on first access, so importing this module has no side effects."""
+    if name == "app":
+        application = _production_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

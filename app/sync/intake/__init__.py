@@ -1,0 +1,1 @@
+"""Intake: ready outgoing pickings in Odoo become persisted shipment intents, exactly once."""
