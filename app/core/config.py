@@ -81,6 +81,17 @@ class Settings(BaseSettings):
         "transaction start, so each poll re-reads this much of the past.",
     )
 
+    carrier_accounts: SecretStr | None = Field(
+        default=None,
+        description="Carrier accounts as JSON text or a path to a JSON file (credentials inside).",
+    )
+    carrier_map: str | None = Field(
+        default=None,
+        description='JSON: Odoo delivery.carrier name or id → {"account": id, "service": code}.',
+    )
+    auto_book: bool = Field(default=True, description="Book new intents without a person.")
+    rate_shop_workers: int = Field(default=8, ge=1, le=64)
+
     webhook_max_body_bytes: int = Field(default=256 * 1024, gt=0)
     odoo_webhook_token: SecretStr = SecretStr("sandbox-key")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -31,6 +31,7 @@ class AppContext:
     _odoo: OdooClient | None = None
     _odoo_fast: OdooClient | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    extras: dict[str, Any] = field(default_factory=dict)  # lazily built per-process services
 
     @classmethod
     def from_settings(cls, settings: Settings, *, queue: JobQueue | None = None) -> AppContext:

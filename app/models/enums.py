@@ -60,6 +60,7 @@ class ShipmentState(StrEnum):
     INTENT = "intent"  # a ready picking was seen; nothing bought yet
     RATED = "rated"  # quotes collected
     AWAITING_APPROVAL = "awaiting_approval"  # a dispatcher must choose
+    BOOKING = "booking"  # a label purchase is under way (idempotency key persisted)
     BOOKED = "booked"  # the carrier sold a label
     WRITTEN_BACK = "written_back"  # tracking ref, price and label are on the picking
     FAILED = "failed"  # rejected by the carrier or Odoo; needs a person

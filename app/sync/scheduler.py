@@ -1,4 +1,4 @@
-"""A small periodic loop for the intake poll; one per deployment (or use cron + ``sync once``)."""
+"""Periodic work: intake poll and outbox drain; one loop per deployment (or cron + `sync once`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 
 from app.core.config import get_settings
 from app.core.logging import correlation, get_logger
+from app.sync.booking.jobs import drain_outbox
 from app.sync.intake.jobs import poll_pickings
 
 log = get_logger(__name__)
@@ -16,10 +17,16 @@ def run_periodically(interval: float, stop: threading.Event) -> None:
     """Poll until ``stop`` is set; a failed cycle is logged and retried next interval."""
     while not stop.is_set():
         with correlation(None):
-            try:
-                poll_pickings()
-            except Exception as exc:  # keep polling: the next cycle's overlap covers this one
-                log.error("intake_poll_failed", error=type(exc).__name__, message=str(exc)[:300])
+            for name, step in (("poll", poll_pickings), ("drain", drain_outbox)):
+                try:
+                    step()
+                except Exception as exc:  # keep going: the next cycle covers this one
+                    log.error(
+                        "periodic_step_failed",
+                        step=name,
+                        error=type(exc).__name__,
+                        message=str(exc)[:300],
+                    )
         stop.wait(interval)
 
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.context import AppContext, get_context
+from app.sync.booking.jobs import enqueue_booking
 from app.sync.intake.service import IntakeService
 
 
 def build_intake(ctx: AppContext, *, fast: bool = False) -> IntakeService:
+    def book(shipment_id: str) -> None:
+        if ctx.settings.auto_book:
+            enqueue_booking(ctx, shipment_id)
+
     return IntakeService(
         db=ctx.db,
         odoo=ctx.odoo_fast if fast else ctx.odoo,
         settings=ctx.settings,
+        on_new_intent=book,
     )
 
 

@@ -1,0 +1,70 @@
+"""Which carrier accounts exist, which may carry a request, and what Odoo's carriers mean.
+
+Odoo names a *delivery method* (``delivery.carrier``), not an account and service; the carrier
+map says, for example, that Odoo's "UPS Ground" is account ``ups-main`` service ``ups_ground``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from app.carriers.accounts import CarrierAccount, load_accounts
+from app.carriers.base import CarrierAdapter
+from app.carriers.registry import build_adapter
+from app.core.config import Settings
+from app.models import ShipmentRequest
+
+
+@dataclass(frozen=True)
+class CarrierChoice:
+    account: str
+    service: str | None = None
+
+
+class CarrierDirectory:
+    def __init__(
+        self, accounts: list[CarrierAccount], carrier_map: dict[str, CarrierChoice] | None = None
+    ) -> None:
+        self.accounts = {a.id: a for a in accounts}
+        self.carrier_map = carrier_map or {}
+        self._adapters: dict[str, CarrierAdapter] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CarrierDirectory:
+        raw = settings.carrier_accounts.get_secret_value() if settings.carrier_accounts else "[]"
+        mapping: dict[str, Any] = json.loads(settings.carrier_map) if settings.carrier_map else {}
+        return cls(
+            load_accounts(raw),
+            {str(k): CarrierChoice(v["account"], v.get("service")) for k, v in mapping.items()},
+        )
+
+    def adapter(self, account_id: str) -> CarrierAdapter:
+        with self._lock:
+            if account_id not in self._adapters:
+                self._adapters[account_id] = build_adapter(self.accounts[account_id])
+            return self._adapters[account_id]
+
+    def eligible(self, request: ShipmentRequest) -> list[CarrierAdapter]:
+        """Accounts whose declared capabilities fit the request (parcels, border, returns)."""
+        out = []
+        for account_id in self.accounts:
+            adapter = self.adapter(account_id)
+            caps = adapter.capabilities()
+            if not (caps.rate and caps.book):
+                continue
+            if request.is_international and not caps.international:
+                continue
+            if len(request.parcels) > (caps.max_parcels if caps.multi_parcel else 1):
+                continue
+            out.append(adapter)
+        return out
+
+    def odoo_choice(self, odoo_carrier_id: int | None, name: str | None) -> CarrierChoice | None:
+        for key in (str(odoo_carrier_id) if odoo_carrier_id else None, name):
+            if key and key in self.carrier_map:
+                return self.carrier_map[key]
+        return None

@@ -1,0 +1,57 @@
+"""Booking and write-back jobs. They take ids, rebuild what they need, and are safe to repeat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.context import AppContext, get_context
+from app.core.queue import JobSpec
+from app.sync.booking.directory import CarrierDirectory
+from app.sync.booking.service import BookingService
+from app.sync.writeback.writer import OdooWriter
+
+BOOK_JOB = "app.sync.booking.jobs.book_shipment"
+DRAIN_JOB = "app.sync.booking.jobs.drain_outbox"
+DRAIN_LOCK = "waybill:outbox:drain"
+
+
+def enqueue_booking(ctx: AppContext, shipment_id: str) -> None:
+    ctx.queue.enqueue(
+        JobSpec(BOOK_JOB, (shipment_id,), job_id=f"book-{shipment_id}", queue="booking")
+    )
+
+
+def enqueue_drain(ctx: AppContext) -> None:
+    ctx.queue.enqueue(
+        JobSpec(DRAIN_JOB, (), job_id="drain-outbox", queue="odoo", retry_intervals=(2, 10, 60))
+    )
+
+
+def build_booking(ctx: AppContext) -> BookingService:
+    directory = ctx.extras.get("carrier_directory")
+    if directory is None:
+        directory = CarrierDirectory.from_settings(ctx.settings)
+        ctx.extras["carrier_directory"] = directory
+    return BookingService(
+        db=ctx.db,
+        directory=directory,
+        on_writes_queued=lambda: enqueue_drain(ctx),
+        rate_workers=ctx.settings.rate_shop_workers,
+    )
+
+
+def book_shipment(shipment_id: str) -> dict[str, Any]:
+    outcome = build_booking(get_context()).book_shipment(shipment_id)
+    return outcome.__dict__
+
+
+def drain_outbox() -> dict[str, Any]:
+    """One drainer at a time (a Redis lock shared by every worker), in order per picking."""
+    ctx = get_context()
+    lock = ctx.redis.lock(DRAIN_LOCK, timeout=300, blocking=False)
+    if not lock.acquire():
+        return {"skipped": "another drain is running"}
+    try:
+        return OdooWriter(db=ctx.db, odoo=ctx.odoo).drain().to_body()
+    finally:
+        lock.release()

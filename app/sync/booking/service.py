@@ -1,0 +1,326 @@
+"""Booking orchestration: intent → quotes → choice → label → Odoo write-back (via the outbox).
+
+Buying a label is the one step that costs money and cannot be rolled back, so it is fenced:
+
+1. the choice is persisted and the shipment moves to ``booking`` *before* the carrier is called;
+2. the carrier gets a deterministic idempotency key (shipment id + revision), so a job retried
+   after a crash anywhere around the call asks for the same label, not a second one;
+3. the label, tracking numbers, price and the Odoo writes they imply commit in one transaction,
+   and the writes reach Odoo from the outbox — once, in order, whatever Odoo's health.
+
+A carrier that *rejects* the request (bad address, overweight) fails the shipment with the
+carrier's words on the picking; a carrier that is *down* raises, and the job backs off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from app.carriers.errors import CarrierError, CarrierRejectedError, CarrierUnavailableError
+from app.core.audit import record_audit
+from app.core.db import Database
+from app.core.logging import get_logger
+from app.models import BookingResult, Money, Rate, ShipmentRequest, ShipmentState
+from app.store.tables import LabelRow, RateRow, ShipmentRow
+from app.store.types import utcnow
+from app.sync.booking.directory import CarrierDirectory
+from app.sync.booking.messages import approval_html, booked_html, failed_html
+from app.sync.booking.policy import Decision, DefaultPolicy, SelectionPolicy
+from app.sync.booking.rate_shop import rate_shop
+from app.sync.writeback.outbox import (
+    KIND_MESSAGE,
+    KIND_PICKING_LABELS,
+    KIND_PICKING_SHIPPED,
+    enqueue_write,
+    picking_aggregate,
+)
+
+log = get_logger(__name__)
+
+BOOKABLE = {ShipmentState.INTENT.value, ShipmentState.RATED.value, ShipmentState.BOOKING.value}
+
+
+@dataclass
+class BookingOutcome:
+    shipment_id: str
+    state: str
+    detail: str = ""
+
+
+def booking_key(row: ShipmentRow) -> str:
+    return f"wb-{row.id}-r{row.revision}"
+
+
+class BookingService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        directory: CarrierDirectory,
+        policy: SelectionPolicy | None = None,
+        on_writes_queued: Callable[[], None] | None = None,
+        rate_workers: int = 8,
+    ) -> None:
+        self.db = db
+        self.directory = directory
+        self.policy = policy or DefaultPolicy()
+        self.on_writes_queued = on_writes_queued
+        self.rate_workers = rate_workers
+
+    def book_shipment(self, shipment_id: str) -> BookingOutcome:
+        """Idempotent: a shipment already booked, failed or waiting for a person is left alone."""
+        with self.db.session() as session:
+            row = session.get(ShipmentRow, shipment_id)
+            if row is None:
+                return BookingOutcome(shipment_id, "missing", "no such shipment")
+            if row.state not in BOOKABLE or row.request is None:
+                return BookingOutcome(shipment_id, row.state, "not bookable in this state")
+            request = ShipmentRequest.model_validate(row.request)
+            chosen = _chosen_rate(row) if row.state == ShipmentState.BOOKING.value else None
+            key = booking_key(row)
+            odoo_carrier_id = row.odoo_carrier_id
+        if chosen is None:
+            decision = self._decide(shipment_id, request, odoo_carrier_id)
+            if decision.rate is None or decision.needs_approval:
+                return self._hold_for_dispatcher(shipment_id, decision)
+            chosen = decision.rate
+            reason = decision.reason
+        else:
+            reason = "resuming an interrupted booking"
+        adapter = self.directory.adapter(chosen.carrier_account)
+        try:
+            booking = adapter.book(
+                request,
+                chosen,
+                idempotency_key=key,
+                label_format=self.directory.accounts[chosen.carrier_account].label_format,
+            )
+        except CarrierRejectedError as exc:
+            return self._fail(shipment_id, "Carrier rejected the shipment", exc)
+        except CarrierError as exc:
+            if exc.retryable:
+                raise  # the job backs off; the next attempt resumes with the same key
+            return self._fail(shipment_id, "Booking failed", exc)
+        return self._record_booking(shipment_id, booking, chosen, reason)
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def _decide(
+        self, shipment_id: str, request: ShipmentRequest, odoo_carrier_id: int | None
+    ) -> Decision:
+        shop = rate_shop(self.directory.eligible(request), request, workers=self.rate_workers)
+        if not shop.rates and shop.all_retryable:
+            raise CarrierUnavailableError(
+                "no carrier could quote right now: "
+                + ", ".join(f"{k}: {v.code}" for k, v in shop.errors.items())
+            )
+        preferred = self.directory.odoo_choice(odoo_carrier_id, request.carrier_preference)
+        decision = self.policy.choose(request, shop.rates, preferred=preferred)
+        with self.db.session() as session:
+            row = _locked(session, shipment_id)
+            row.rates.clear()
+            for rate in shop.rates:
+                row.rates.append(_rate_row(rate, chosen=rate is decision.rate))
+            if decision.rate is not None and not decision.needs_approval:
+                row.state = ShipmentState.BOOKING.value
+                row.carrier = decision.rate.carrier
+                row.carrier_account = decision.rate.carrier_account
+                row.service = decision.rate.service
+            else:
+                row.state = ShipmentState.RATED.value
+            row.error = (
+                {"code": "rate_errors", "accounts": {k: v.code for k, v in shop.errors.items()}}
+                if shop.errors
+                else None
+            )
+        return decision
+
+    def _hold_for_dispatcher(self, shipment_id: str, decision: Decision) -> BookingOutcome:
+        with self.db.session() as session:
+            row = _locked(session, shipment_id)
+            row.state = ShipmentState.AWAITING_APPROVAL.value
+            self._message(
+                session, row, "needs-dispatcher", approval_html(decision.rate, decision.reason)
+            )
+        self._writes_queued()
+        log.info("booking_needs_dispatcher", shipment_id=shipment_id, reason=decision.reason)
+        return BookingOutcome(shipment_id, ShipmentState.AWAITING_APPROVAL.value, decision.reason)
+
+    def _fail(self, shipment_id: str, title: str, exc: CarrierError) -> BookingOutcome:
+        with self.db.session() as session:
+            row = _locked(session, shipment_id)
+            before = row.state
+            row.state = ShipmentState.FAILED.value
+            row.error = {"code": exc.code, "message": exc.message, **exc.details}
+            self._message(
+                session, row, f"failed-{exc.code}", failed_html(title, exc.message, exc.details)
+            )
+            record_audit(
+                session,
+                actor="system:booking",
+                action="shipment.booking_failed",
+                target_type="shipment",
+                target_id=row.id,
+                before={"state": before},
+                after={"state": row.state, "code": exc.code},
+            )
+        self._writes_queued()
+        log.warning("booking_failed", shipment_id=shipment_id, error=exc.code)
+        return BookingOutcome(shipment_id, ShipmentState.FAILED.value, exc.message)
+
+    def _record_booking(
+        self, shipment_id: str, booking: BookingResult, rate: Rate, reason: str
+    ) -> BookingOutcome:
+        with self.db.session() as session:
+            row = _locked(session, shipment_id)
+            if row.state != ShipmentState.BOOKING.value:  # another attempt got here first
+                return BookingOutcome(shipment_id, row.state, "already recorded")
+            price = booking.charged or rate.total
+            row.state = ShipmentState.BOOKED.value
+            row.carrier, row.carrier_account = booking.carrier, booking.carrier_account
+            row.service = booking.service
+            row.carrier_shipment_id = booking.carrier_shipment_id
+            row.price_amount, row.price_currency = price.amount, price.currency
+            row.error = None
+            for parcel, number in zip(row.parcels, booking.tracking_numbers, strict=False):
+                parcel.tracking_number = number
+            labels = [
+                LabelRow(
+                    parcel_index=label.parcel_index,
+                    tracking_number=label.tracking_number,
+                    format=label.format.value,
+                    data=label.data,
+                )
+                for label in booking.labels
+            ]
+            row.labels.extend(labels)
+            session.flush()
+            self._queue_writeback(session, row, booking, price, labels, reason, rate)
+            record_audit(
+                session,
+                actor="system:booking",
+                action="shipment.booked",
+                target_type="shipment",
+                target_id=row.id,
+                before={"state": "booking"},
+                after={
+                    "state": row.state,
+                    "carrier": booking.carrier,
+                    "tracking": booking.master_tracking_number,
+                    "price": str(price.amount),
+                },
+            )
+        self._writes_queued()
+        log.info(
+            "shipment_booked",
+            shipment_id=shipment_id,
+            carrier=booking.carrier,
+            account=booking.carrier_account,
+            tracking=booking.master_tracking_number,
+        )
+        return BookingOutcome(
+            shipment_id, ShipmentState.BOOKED.value, booking.master_tracking_number
+        )
+
+    def _queue_writeback(
+        self,
+        session: Any,
+        row: ShipmentRow,
+        booking: BookingResult,
+        price: Money,
+        labels: list[LabelRow],
+        reason: str,
+        rate: Rate,
+    ) -> None:
+        if row.odoo_picking_id is None:
+            return
+        aggregate = picking_aggregate(row.odoo_picking_id)
+        key = booking_key(row)
+        enqueue_write(
+            session,
+            aggregate=aggregate,
+            kind=KIND_PICKING_SHIPPED,
+            dedupe_key=f"{key}:shipped",
+            payload={
+                "picking_id": row.odoo_picking_id,
+                "tracking_ref": ",".join(booking.tracking_numbers),
+                "price": str(Decimal(price.amount)),
+                "currency": price.currency,
+            },
+        )
+        if labels:
+            prefix = "LabelReturn" if (row.request or {}).get("is_return") else "LabelShipping"
+            enqueue_write(
+                session,
+                aggregate=aggregate,
+                kind=KIND_PICKING_LABELS,
+                dedupe_key=f"{key}:labels",
+                payload={
+                    "picking_id": row.odoo_picking_id,
+                    "label_ids": [label.id for label in labels],
+                    "prefix": f"{prefix}-{booking.carrier}",
+                },
+            )
+        self._message(session, row, "booked", booked_html(booking, rate, reason))
+
+    def _message(self, session: Any, row: ShipmentRow, what: str, body_html: str) -> None:
+        if row.odoo_picking_id is None:
+            return
+        ref = f"{booking_key(row)}:{what}"
+        enqueue_write(
+            session,
+            aggregate=picking_aggregate(row.odoo_picking_id),
+            kind=KIND_MESSAGE,
+            dedupe_key=ref,
+            payload={
+                "model": "stock.picking",
+                "res_id": row.odoo_picking_id,
+                "body_html": body_html,
+                "ref": ref,
+            },
+        )
+
+    def _writes_queued(self) -> None:
+        if self.on_writes_queued is not None:
+            self.on_writes_queued()
+
+
+def _locked(session: Any, shipment_id: str) -> ShipmentRow:
+    row = session.scalars(
+        select(ShipmentRow).where(ShipmentRow.id == shipment_id).with_for_update()
+    ).one()
+    return row  # type: ignore[no-any-return]
+
+
+def _rate_row(rate: Rate, *, chosen: bool) -> RateRow:
+    return RateRow(
+        carrier=rate.carrier,
+        carrier_account=rate.carrier_account,
+        service=rate.service,
+        amount=rate.total.amount,
+        currency=rate.total.currency,
+        transit_days=rate.transit_days,
+        chosen=chosen,
+        scores={"rate_id": rate.rate_id, **rate.extra},
+        estimated_delivery=None,
+        quoted_at=utcnow(),
+    )
+
+
+def _chosen_rate(row: ShipmentRow) -> Rate | None:
+    for r in row.rates:
+        if r.chosen:
+            return Rate(
+                carrier=r.carrier,
+                carrier_account=r.carrier_account,
+                service=r.service,
+                total=Money(amount=r.amount, currency=r.currency),
+                transit_days=r.transit_days,
+                rate_id=(r.scores or {}).get("rate_id"),
+            )
+    return None

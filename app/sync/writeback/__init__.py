@@ -1,0 +1,1 @@
+"""Write-back to Odoo through a transactional outbox: queued with the change, drained in order."""

@@ -1,0 +1,44 @@
+"""Putting Odoo writes in the outbox, inside the caller's transaction.
+
+A booking that commits its label also commits the writes it owes Odoo; an Odoo outage then only
+delays them. ``dedupe_key`` makes a retried job's second enqueue of the same write a no-op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.logging import correlation_id_var
+from app.store.tables import OutboxRow
+
+KIND_PICKING_SHIPPED = "picking.shipped"  # carrier_tracking_ref + carrier_price
+KIND_PICKING_LABELS = "picking.labels"  # ir.attachment per label
+KIND_MESSAGE = "record.message"  # chatter message (message_post)
+KINDS = (KIND_PICKING_SHIPPED, KIND_PICKING_LABELS, KIND_MESSAGE)
+
+
+def picking_aggregate(picking_id: int) -> str:
+    return f"stock.picking:{picking_id}"
+
+
+def enqueue_write(
+    session: Session, *, aggregate: str, kind: str, payload: dict[str, Any], dedupe_key: str
+) -> OutboxRow | None:
+    """Add one write to the outbox unless the same ``dedupe_key`` is already there."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown outbox kind {kind!r}")
+    existing = session.scalars(select(OutboxRow).where(OutboxRow.dedupe_key == dedupe_key)).first()
+    if existing is not None:
+        return None
+    row = OutboxRow(
+        aggregate=aggregate,
+        kind=kind,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        correlation_id=correlation_id_var.get(),
+    )
+    session.add(row)
+    return row

@@ -1,0 +1,238 @@
+"""Draining the outbox into Odoo: in order per record, few RPCs, applied once.
+
+Order: rows of one aggregate (one picking) are applied in ``id`` order and a failure stops that
+aggregate until it succeeds, so a chatter message never lands before the tracking number it
+announces. Other aggregates carry on.
+
+Once: a row is *claimed* (attempts + 1, committed) before Odoo is called. A row claimed before
+(a crash or timeout may have applied it) is checked against Odoo first — label attachments by
+name, messages by the reference they carry — so a retry never duplicates; tracking ref and price
+are plain field writes, harmless to repeat.
+
+Errors: retryable Odoo errors back off (exponentially, capped) and keep the row pending; a
+rejection (record deleted, validation) marks the row ``dead`` with the reason, for a person.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.core.db import Database
+from app.core.logging import correlation, get_logger
+from app.store.tables import LabelRow, OutboxRow
+from app.sync.odoo import OdooClient, OdooError, OdooRetryableError
+from app.sync.writeback.metrics import OUTBOX_APPLIED, OUTBOX_LAG
+from app.sync.writeback.outbox import KIND_MESSAGE, KIND_PICKING_LABELS, KIND_PICKING_SHIPPED
+
+log = get_logger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=15)
+MAX_ATTEMPTS = 50  # about a day of backoff; then a person looks at it
+LABEL_MIMETYPES = {"pdf": "application/pdf", "zpl": "text/plain", "png": "image/png"}
+
+
+@dataclass
+class DrainReport:
+    applied: int = 0
+    retried: int = 0
+    dead: int = 0
+    rpcs: int = 0
+    blocked_aggregates: list[str] = field(default_factory=list)
+
+    def to_body(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+class OdooWriter:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        odoo: OdooClient,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.db = db
+        self.odoo = odoo
+        self.clock = clock
+        self._rpcs = 0
+
+    def drain(self, *, limit: int = 500, max_passes: int = 20) -> DrainReport:
+        """Apply due writes; repeat while a pass made progress (writes queued meanwhile)."""
+        report = DrainReport()
+        self._rpcs = 0
+        for _ in range(max_passes):
+            applied_before = report.applied
+            for aggregate, rows in self._due(limit).items():
+                for row_id in rows:
+                    outcome = self._apply_one(row_id)
+                    setattr(report, outcome, getattr(report, outcome) + 1)
+                    if outcome != "applied":
+                        report.blocked_aggregates.append(aggregate)
+                        break
+            if report.applied == applied_before:
+                break
+        report.rpcs = self._rpcs
+        return report
+
+    def _due(self, limit: int) -> OrderedDict[str, list[int]]:
+        """Pending rows by aggregate; an aggregate whose oldest row is not due waits whole."""
+        now = self.clock()
+        with self.db.session() as session:
+            rows = session.execute(
+                select(OutboxRow.id, OutboxRow.aggregate, OutboxRow.available_at)
+                .where(OutboxRow.status == "pending")
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            ).all()
+        grouped: OrderedDict[str, list[int]] = OrderedDict()
+        waiting: set[str] = set()
+        for row_id, aggregate, available_at in rows:
+            if aggregate in waiting:
+                continue
+            if available_at > now:
+                waiting.add(aggregate)
+                continue
+            grouped.setdefault(aggregate, []).append(row_id)
+        return grouped
+
+    def _apply_one(self, row_id: int) -> str:
+        with self.db.session() as session:
+            row = session.get(OutboxRow, row_id)
+            if row is None or row.status != "pending":
+                return "applied"
+            row.attempts += 1
+            kind, payload, attempts = row.kind, dict(row.payload), row.attempts
+            cid, created_at = row.correlation_id, row.created_at
+        with correlation(cid):
+            try:
+                self._apply(kind, payload, retry=attempts > 1)
+            except OdooRetryableError as exc:
+                return self._after_failure(row_id, attempts, exc, retryable=True)
+            except OdooError as exc:
+                return self._after_failure(row_id, attempts, exc, retryable=False)
+            with self.db.session() as session:
+                row = session.get(OutboxRow, row_id)
+                if row is not None:
+                    row.status = "sent"
+                    row.sent_at = self.clock()
+                    row.last_error = None
+            OUTBOX_APPLIED.labels(kind, "sent").inc()
+            OUTBOX_LAG.labels(kind).observe((self.clock() - created_at).total_seconds())
+            return "applied"
+
+    def _after_failure(self, row_id: int, attempts: int, exc: OdooError, *, retryable: bool) -> str:
+        with self.db.session() as session:
+            row = session.get(OutboxRow, row_id)
+            if row is None:
+                return "dead"
+            row.last_error = f"{exc.code}: {exc.message}"[:2000]
+            if retryable and attempts < MAX_ATTEMPTS:
+                backoff = min(timedelta(seconds=2**attempts), MAX_BACKOFF)
+                row.available_at = self.clock() + backoff
+                outcome = "retried"
+            else:
+                row.status = "dead"
+                outcome = "dead"
+            kind = row.kind
+        OUTBOX_APPLIED.labels(kind, outcome).inc()
+        log.warning(
+            "outbox_write_failed",
+            row_id=row_id,
+            kind=kind,
+            attempts=attempts,
+            outcome=outcome,
+            error=exc.code,
+        )
+        return outcome
+
+    # -- the writes ----------------------------------------------------------------------------
+
+    def _apply(self, kind: str, payload: dict[str, Any], *, retry: bool) -> None:
+        if kind == KIND_PICKING_SHIPPED:
+            self._rpc(
+                self.odoo.write,
+                "stock.picking",
+                [payload["picking_id"]],
+                {
+                    "carrier_tracking_ref": payload["tracking_ref"],
+                    "carrier_price": float(payload["price"]),
+                },
+            )
+        elif kind == KIND_PICKING_LABELS:
+            self._attach_labels(payload, retry=retry)
+        elif kind == KIND_MESSAGE:
+            self._post_message(payload, retry=retry)
+        else:  # enqueue_write refuses unknown kinds; a row from a newer version waits for it
+            raise ValueError(f"unknown outbox kind {kind!r}")
+
+    def _attach_labels(self, payload: dict[str, Any], *, retry: bool) -> None:
+        picking_id = int(payload["picking_id"])
+        with self.db.session() as session:
+            labels = session.scalars(
+                select(LabelRow).where(LabelRow.id.in_(payload["label_ids"])).order_by(LabelRow.id)
+            ).all()
+            todo = {
+                label.id: {
+                    "name": label_name(payload["prefix"], label),
+                    "res_model": "stock.picking",
+                    "res_id": picking_id,
+                    "type": "binary",
+                    "datas": base64.b64encode(label.data).decode("ascii"),
+                    "mimetype": LABEL_MIMETYPES.get(label.format, "application/octet-stream"),
+                }
+                for label in labels
+            }
+        if retry and todo:
+            present = {
+                r["name"]
+                for r in self._rpc(
+                    self.odoo.search_read,
+                    "ir.attachment",
+                    [
+                        ("res_model", "=", "stock.picking"),
+                        ("res_id", "=", picking_id),
+                        ("name", "in", [v["name"] for v in todo.values()]),
+                    ],
+                    ["name"],
+                )
+            }
+            todo = {k: v for k, v in todo.items() if v["name"] not in present}
+        if not todo:
+            return
+        ids = self._rpc(self.odoo.create, "ir.attachment", list(todo.values()))
+        with self.db.session() as session:
+            for label_id, attachment_id in zip(todo, ids, strict=True):
+                row = session.get(LabelRow, label_id)
+                if row is not None:
+                    row.odoo_attachment_id = attachment_id
+
+    def _post_message(self, payload: dict[str, Any], *, retry: bool) -> None:
+        model, res_id, ref = payload["model"], int(payload["res_id"]), payload["ref"]
+        if retry:
+            found = self._rpc(
+                self.odoo.search,
+                "mail.message",
+                [("model", "=", model), ("res_id", "=", res_id), ("body", "ilike", ref)],
+                limit=1,
+            )
+            if found:
+                return
+        body = payload["body_html"] + f"<p><small>Waybill ref {html.escape(ref)}</small></p>"
+        self._rpc(self.odoo.message_post, model, res_id, body, subject=payload.get("subject"))
+
+    def _rpc(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self._rpcs += 1
+        return fn(*args, **kwargs)
+
+
+def label_name(prefix: str, label: LabelRow) -> str:
+    """Odoo's own convention: ``LabelShipping-<type>-<tracking>.<ext>`` (reference §6)."""
+    return f"{prefix}-{label.tracking_number}-{label.parcel_index + 1}.{label.format}"
