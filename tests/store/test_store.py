@@ -23,8 +23,13 @@ from app.store.tables import (
 
 def shipment(**overrides: object) -> ShipmentRow:
     values: dict[str, object] = {
-        "id": "shp_1", "source": "odoo:demo", "source_ref": "stock.picking:7", "revision": 1,
-        "reference": "WH/OUT/00007", "state": "intent", "correlation_id": "wb-1",
+        "id": "shp_1",
+        "source": "odoo:demo",
+        "source_ref": "stock.picking:7",
+        "revision": 1,
+        "reference": "WH/OUT/00007",
+        "state": "intent",
+        "correlation_id": "wb-1",
     }
     return ShipmentRow(**{**values, **overrides})
 
@@ -37,11 +42,15 @@ def test_migrations_create_every_table(db: Database) -> None:
 
 def test_shipment_round_trip_with_children(db: Database) -> None:
     with db.session() as s:
-        row = shipment(price_amount=Decimal("12.34"), price_currency="EUR",
-                       request={"reference": "WH/OUT/00007", "parcels": [{"weight": "1.5"}]})
+        row = shipment(
+            price_amount=Decimal("12.34"),
+            price_currency="EUR",
+            request={"reference": "WH/OUT/00007", "parcels": [{"weight": "1.5"}]},
+        )
         row.parcels.append(ParcelRow(index=0, weight_kg=Decimal("1.5")))
-        row.labels.append(LabelRow(parcel_index=0, tracking_number="1Z9", format="pdf",
-                                   data=b"%PDF-1.4 \x00\xff"))
+        row.labels.append(
+            LabelRow(parcel_index=0, tracking_number="1Z9", format="pdf", data=b"%PDF-1.4 \x00\xff")
+        )
         s.add(row)
     with db.session() as s:
         got = s.get(ShipmentRow, "shp_1")
@@ -67,8 +76,15 @@ def test_datetimes_come_back_aware_utc(db: Database) -> None:
     cest = timezone(timedelta(hours=2))
     moment = datetime(2026, 6, 1, 14, 30, tzinfo=cest)
     with db.session() as s:
-        s.add(TrackingEventRow(dedupe_key="k1", carrier="ups", tracking_number="1Z",
-                               occurred_at=moment, status="in_transit"))
+        s.add(
+            TrackingEventRow(
+                dedupe_key="k1",
+                carrier="ups",
+                tracking_number="1Z",
+                occurred_at=moment,
+                status="in_transit",
+            )
+        )
     with db.session() as s:
         got = s.scalars(select(TrackingEventRow)).one()
         assert got.occurred_at == moment
@@ -77,21 +93,40 @@ def test_datetimes_come_back_aware_utc(db: Database) -> None:
 
 def test_naive_datetimes_are_refused(db: Database) -> None:
     with pytest.raises(Exception, match="naive"), db.session() as s:
-        s.add(AuditRow(actor="a", action="b", target_type="c", target_id="d",
-                       at=datetime(2026, 1, 1)))
+        s.add(
+            AuditRow(actor="a", action="b", target_type="c", target_id="d", at=datetime(2026, 1, 1))
+        )
         s.flush()
 
 
 def test_event_dedupe_and_outbox_dedupe_keys(db: Database) -> None:
     now = datetime.now(UTC)
     with db.session() as s:
-        s.add(TrackingEventRow(dedupe_key="evt-1", carrier="ups", tracking_number="1Z",
-                               occurred_at=now, status="in_transit"))
-        s.add(OutboxRow(aggregate="stock.picking:7", kind="odoo.write",
-                        payload={"vals": {"carrier_tracking_ref": "1Z"}}, dedupe_key="w-1"))
+        s.add(
+            TrackingEventRow(
+                dedupe_key="evt-1",
+                carrier="ups",
+                tracking_number="1Z",
+                occurred_at=now,
+                status="in_transit",
+            )
+        )
+        s.add(
+            OutboxRow(
+                aggregate="stock.picking:7",
+                kind="odoo.write",
+                payload={"vals": {"carrier_tracking_ref": "1Z"}},
+                dedupe_key="w-1",
+            )
+        )
     for row in (
-        TrackingEventRow(dedupe_key="evt-1", carrier="ups", tracking_number="1Z",
-                         occurred_at=now, status="delivered"),
+        TrackingEventRow(
+            dedupe_key="evt-1",
+            carrier="ups",
+            tracking_number="1Z",
+            occurred_at=now,
+            status="delivered",
+        ),
         OutboxRow(aggregate="stock.picking:7", kind="odoo.write", payload={}, dedupe_key="w-1"),
     ):
         with pytest.raises(IntegrityError), db.session() as s:

@@ -85,14 +85,20 @@ def test_request_needs_a_parcel_and_ordered_dates() -> None:
     assert fields_of(err.value) == {"parcels"}
     with pytest.raises(ValidationError, match="promised_date is before ship_date"):
         ShipmentRequest(
-            reference="SO1", shipper=address(), recipient=address(), parcels=[{"weight": 1}],
-            ship_date=date(2026, 5, 2), promised_date=date(2026, 5, 1),
+            reference="SO1",
+            shipper=address(),
+            recipient=address(),
+            parcels=[{"weight": 1}],
+            ship_date=date(2026, 5, 2),
+            promised_date=date(2026, 5, 1),
         )
 
 
 def test_international_flag_and_total_weight() -> None:
     req = ShipmentRequest(
-        reference="SO1", shipper=address(), recipient=address(country_code="US"),
+        reference="SO1",
+        shipper=address(),
+        recipient=address(country_code="US"),
         parcels=[{"weight": 1}, {"weight": 500, "weight_unit": "g"}],
     )
     assert req.is_international
@@ -107,18 +113,30 @@ def test_label_round_trips_base64() -> None:
 
 def test_tracking_event_needs_aware_time() -> None:
     with pytest.raises(ValidationError, match="timezone"):
-        TrackingEvent(carrier="x", tracking_number="1", occurred_at=datetime(2026, 1, 1),
-                      status=TrackingStatus.IN_TRANSIT)
-    event = TrackingEvent(carrier="x", tracking_number="1",
-                          occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-                          status="exception", exception_category="customs_hold")
+        TrackingEvent(
+            carrier="x",
+            tracking_number="1",
+            occurred_at=datetime(2026, 1, 1),
+            status=TrackingStatus.IN_TRANSIT,
+        )
+    event = TrackingEvent(
+        carrier="x",
+        tracking_number="1",
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        status="exception",
+        exception_category="customs_hold",
+    )
     assert event.exception_category is ExceptionCategory.CUSTOMS_HOLD
 
 
 def test_milestone_rank_orders_the_forward_path() -> None:
-    path = [TrackingStatus.INFO_RECEIVED, TrackingStatus.IN_TRANSIT,
-            TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.AVAILABLE_FOR_PICKUP,
-            TrackingStatus.DELIVERED]
+    path = [
+        TrackingStatus.INFO_RECEIVED,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.AVAILABLE_FOR_PICKUP,
+        TrackingStatus.DELIVERED,
+    ]
     assert [s.milestone_rank for s in path] == sorted(s.milestone_rank for s in path)
     assert TrackingStatus.EXCEPTION.milestone_rank is None
 

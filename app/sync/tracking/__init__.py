@@ -1,0 +1,1 @@
+"""Tracking: carrier events in, canonical milestones and exceptions out."""
