@@ -1,5 +1,11 @@
 """Canonical model: pydantic types and enums only; no I/O, no carrier names."""
 
+from app.models.carrier_ops import (
+    BookingResult,
+    CancelResult,
+    CancelStatus,
+    CarrierCapabilities,
+)
 from app.models.enums import (
     DimensionUnit,
     ExceptionCategory,
@@ -23,6 +29,10 @@ from app.models.tracking import EventLocation, TrackingEvent
 
 __all__ = [
     "Address",
+    "BookingResult",
+    "CancelResult",
+    "CancelStatus",
+    "CarrierCapabilities",
     "Customs",
     "CustomsItem",
     "DimensionUnit",

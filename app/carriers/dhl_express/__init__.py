@@ -1,0 +1,1 @@
+"""DHL Express: MyDHL REST API through karrio."""

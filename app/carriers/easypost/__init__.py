@@ -1,0 +1,1 @@
+"""EasyPost: multi-carrier platform with signed tracker webhooks."""

@@ -1,0 +1,1 @@
+"""FedEx: REST APIs through karrio, Advanced Integrated Visibility push."""

@@ -1,0 +1,1 @@
+"""UPS: OAuth REST API through karrio, Track Alert push."""

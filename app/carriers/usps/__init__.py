@@ -1,0 +1,1 @@
+"""USPS: USPS APIs v3 through karrio."""
