@@ -21,7 +21,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.carriers.errors import CarrierError, CarrierRejectedError, CarrierUnavailableError
+from app.carriers.errors import (
+    CarrierError,
+    CarrierRejectedError,
+    CarrierTimeoutError,
+    CarrierUnavailableError,
+)
 from app.core.audit import record_audit
 from app.core.db import Database
 from app.core.logging import get_logger
@@ -73,40 +78,62 @@ class BookingService:
         self.rate_workers = rate_workers
 
     def book_shipment(self, shipment_id: str) -> BookingOutcome:
-        """Idempotent: a shipment already booked, failed or waiting for a person is left alone."""
+        """Idempotent: a shipment already booked, failed or waiting for a person is left alone.
+
+        ``booking`` on entry means an earlier attempt called the carrier and never learned the
+        answer (crash, timeout). None of the supported carriers honours an idempotency key, so
+        buying again could buy twice: the shipment goes to a dispatcher instead, with the
+        reference to look up at the carrier. Every *definite* answer (a label, a rejection, an
+        error response) is recorded, so only a true unknown ever needs a person.
+        """
         with self.db.session() as session:
             row = session.get(ShipmentRow, shipment_id)
             if row is None:
                 return BookingOutcome(shipment_id, "missing", "no such shipment")
             if row.state not in BOOKABLE or row.request is None:
                 return BookingOutcome(shipment_id, row.state, "not bookable in this state")
+            if row.state == ShipmentState.BOOKING.value:
+                return self._hold_for_dispatcher(
+                    shipment_id,
+                    Decision(
+                        _chosen_rate(row),
+                        f"an earlier booking attempt (reference {booking_key(row)}) got no answer "
+                        "from the carrier; check whether a label was bought before booking again",
+                    ),
+                )
             request = ShipmentRequest.model_validate(row.request)
-            chosen = _chosen_rate(row) if row.state == ShipmentState.BOOKING.value else None
+            chosen = _chosen_rate(row) if row.state == ShipmentState.RATED.value else None
             key = booking_key(row)
             odoo_carrier_id = row.odoo_carrier_id
+        reason = "carrier chosen earlier"
         if chosen is None:
-            decision = self._decide(shipment_id, request, odoo_carrier_id)
+            try:
+                decision = self._decide(shipment_id, request, odoo_carrier_id)
+            except CarrierRejectedError as exc:
+                return self._fail(shipment_id, "No carrier accepts this shipment", exc)
             if decision.rate is None or decision.needs_approval:
                 return self._hold_for_dispatcher(shipment_id, decision)
-            chosen = decision.rate
-            reason = decision.reason
-        else:
-            reason = "resuming an interrupted booking"
-        adapter = self.directory.adapter(chosen.carrier_account)
+            chosen, reason = decision.rate, decision.reason
+        self._set_state(shipment_id, ShipmentState.BOOKING)
+        account = self.directory.accounts[chosen.carrier_account]
         try:
-            booking = adapter.book(
-                request,
-                chosen,
-                idempotency_key=key,
-                label_format=self.directory.accounts[chosen.carrier_account].label_format,
+            booking = self.directory.adapter(account.id).book(
+                request, chosen, idempotency_key=key, label_format=account.label_format
             )
+        except CarrierTimeoutError:
+            raise  # outcome unknown: the shipment stays in ``booking`` (see above)
         except CarrierRejectedError as exc:
             return self._fail(shipment_id, "Carrier rejected the shipment", exc)
         except CarrierError as exc:
-            if exc.retryable:
-                raise  # the job backs off; the next attempt resumes with the same key
-            return self._fail(shipment_id, "Booking failed", exc)
+            if not exc.retryable:
+                return self._fail(shipment_id, "Booking failed", exc)
+            self._set_state(shipment_id, ShipmentState.RATED)  # nothing bought; retry freely
+            raise
         return self._record_booking(shipment_id, booking, chosen, reason)
+
+    def _set_state(self, shipment_id: str, state: ShipmentState) -> None:
+        with self.db.session() as session:
+            _locked(session, shipment_id).state = state.value
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -119,6 +146,9 @@ class BookingService:
                 "no carrier could quote right now: "
                 + ", ".join(f"{k}: {v.code}" for k, v in shop.errors.items())
             )
+        rejections = [e for e in shop.errors.values() if isinstance(e, CarrierRejectedError)]
+        if not shop.rates and rejections:
+            raise rejections[0]  # the request itself is wrong (address, weight): a person fixes it
         preferred = self.directory.odoo_choice(odoo_carrier_id, request.carrier_preference)
         decision = self.policy.choose(request, shop.rates, preferred=preferred)
         with self.db.session() as session:
@@ -126,13 +156,11 @@ class BookingService:
             row.rates.clear()
             for rate in shop.rates:
                 row.rates.append(_rate_row(rate, chosen=rate is decision.rate))
-            if decision.rate is not None and not decision.needs_approval:
-                row.state = ShipmentState.BOOKING.value
+            row.state = ShipmentState.RATED.value
+            if decision.rate is not None:
                 row.carrier = decision.rate.carrier
                 row.carrier_account = decision.rate.carrier_account
                 row.service = decision.rate.service
-            else:
-                row.state = ShipmentState.RATED.value
             row.error = (
                 {"code": "rate_errors", "accounts": {k: v.code for k, v in shop.errors.items()}}
                 if shop.errors
@@ -143,10 +171,9 @@ class BookingService:
     def _hold_for_dispatcher(self, shipment_id: str, decision: Decision) -> BookingOutcome:
         with self.db.session() as session:
             row = _locked(session, shipment_id)
+            what = f"needs-dispatcher-from-{row.state}"
             row.state = ShipmentState.AWAITING_APPROVAL.value
-            self._message(
-                session, row, "needs-dispatcher", approval_html(decision.rate, decision.reason)
-            )
+            self._message(session, row, what, approval_html(decision.rate, decision.reason))
         self._writes_queued()
         log.info("booking_needs_dispatcher", shipment_id=shipment_id, reason=decision.reason)
         return BookingOutcome(shipment_id, ShipmentState.AWAITING_APPROVAL.value, decision.reason)
