@@ -36,7 +36,6 @@ def demo_settings(*, odoo_url: str, sandbox: OdooSandbox, data_dir: Path) -> Set
         odoo_username=sandbox.login,
         odoo_api_key=sandbox.api_key,
         odoo_protocol="json2" if sandbox.version.startswith("19") else "jsonrpc",
-        odoo_shipper_partner_id=sandbox.warehouse_partner_id,
         poll_interval_seconds=15,
         _env_file=None,  # type: ignore[call-arg]
     )

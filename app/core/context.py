@@ -72,7 +72,7 @@ class AppContext:
     def use_odoo(self, client: OdooClient, fast: OdooClient | None = None) -> None:
         with self._lock:
             self._odoo = client
-            self._odoo_fast = fast or client
+            self._odoo_fast = fast  # None: built from settings on first use
 
     def close(self) -> None:
         self.queue.close()

@@ -36,7 +36,6 @@ def env(db: Database, sandbox: tuple[OdooSandbox, str]) -> Iterator[Env]:
         odoo_db=box.db,
         odoo_username=box.login,
         odoo_api_key=box.api_key,
-        odoo_shipper_partner_id=box.warehouse_partner_id,
         odoo_page_size=5,
         _env_file=None,  # type: ignore[call-arg]
     )

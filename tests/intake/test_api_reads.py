@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from intake_env import Env
 
+from app.sync.odoo import OdooClient
+
 
 def test_health_needs_nothing(api: TestClient) -> None:
     response = api.get("/health")
@@ -23,7 +25,10 @@ def test_ready_checks_database_redis_and_odoo(env: Env, api: TestClient) -> None
 
 
 def test_ready_reports_odoo_down(env: Env, api: TestClient) -> None:
-    env.sandbox.fail_next(5, "unavailable")
+    dead = OdooClient(
+        url="http://127.0.0.1:9", db="x", username="u", api_key="k", retry_attempts=1, timeout=1
+    )
+    api.app.state.ctx.use_odoo(env.odoo, fast=dead)  # type: ignore[attr-defined]
     response = api.get("/ready")
     assert response.status_code == 503
     checks = {c["name"]: c for c in response.json()["checks"]}

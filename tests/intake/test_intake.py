@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from intake_env import Env
+from intake_env import READY_DOMAIN, Env
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.models import ShipmentRequest, ShipmentState
 from app.store.tables import AuditRow, OdooHintRow, ShipmentRow
@@ -30,7 +32,12 @@ def webhook(picking_id: int, model: str = "stock.picking") -> dict[str, object]:
 
 def shipments(env: Env) -> list[ShipmentRow]:
     with env.db.session() as s:
-        return list(s.scalars(select(ShipmentRow).order_by(ShipmentRow.odoo_picking_id)))
+        query = (
+            select(ShipmentRow)
+            .options(selectinload(ShipmentRow.parcels))
+            .order_by(ShipmentRow.odoo_picking_id, ShipmentRow.revision)
+        )
+        return list(s.scalars(query))
 
 
 def count_rows(env: Env, table: type) -> int:
@@ -221,11 +228,19 @@ def test_cancelled_shipment_gets_a_new_revision_when_ready_again(env: Env) -> No
 
 
 def test_watermark_overlap_rereads_recent_changes(env: Env) -> None:
-    env.intake.poll_once()
+    first = env.intake.poll_once()
+    assert first.watermark is not None
     with env.db.session() as s:
         s.query(ShipmentRow).delete()  # forget what was seen: only the overlap can bring it back
+    since = first.watermark - timedelta(seconds=env.settings.poll_overlap_seconds)
+    in_window = env.odoo.search(
+        "stock.picking",
+        [*READY_DOMAIN, ("write_date", ">=", since.strftime("%Y-%m-%d %H:%M:%S"))],
+    )
+    assert 0 < len(in_window) < len(env.ready_picking_ids())
     report = env.intake.poll_once()
-    assert report.outcomes.get("created") == len(env.ready_picking_ids())
+    assert report.outcomes.get("created") == len(in_window)
+    assert sorted(r.odoo_picking_id for r in shipments(env)) == sorted(in_window)
 
 
 def test_newly_released_picking_is_picked_up_by_the_next_poll(env: Env) -> None:

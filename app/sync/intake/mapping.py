@@ -45,7 +45,7 @@ PARTNER_FIELDS = [
     "is_company",
     "company_name",
 ]
-SALE_ORDER_FIELDS = ["id", "name", "commitment_date", "amount_total", "currency_id"]
+SALE_ORDER_FIELDS = ["id", "name", "commitment_date", "client_order_ref"]
 CARRIER_FIELDS = ["id", "name", "delivery_type"]
 
 _UOM = {

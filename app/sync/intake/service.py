@@ -49,6 +49,7 @@ HINT_MAX_ATTEMPTS = 12
 HINT_FIRST_RECHECK = timedelta(seconds=5)
 HINT_MAX_BACKOFF = timedelta(minutes=10)
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
+MAIN_PARTNER_XMLID = "base.main_partner"
 OPEN_STATES = {ShipmentState.INTENT.value, ShipmentState.FAILED.value}
 
 
@@ -68,6 +69,17 @@ class IntakeService:
         self.on_new_intent = on_new_intent
         self.clock = clock
         self.source = f"odoo:{settings.odoo_db}"
+        self._shipper_id: int | None = settings.odoo_shipper_partner_id
+
+    @property
+    def shipper_partner_id(self) -> int | None:
+        """The ship-from partner: configured, else the company's own (``base.main_partner``)."""
+        if self._shipper_id is None:
+            try:
+                self._shipper_id = self.odoo.xmlid_to_res_id(MAIN_PARTNER_XMLID)
+            except OdooError as exc:
+                log.warning("intake_shipper_unresolved", error=exc.code)
+        return self._shipper_id
 
     # -- webhook -------------------------------------------------------------------------------
 
@@ -259,7 +271,7 @@ class IntakeService:
     def _load_related(self, pickings: list[dict[str, Any]]) -> _Related:
         related = _Related()
         partner_ids = {m2o_id(p.get("partner_id")) for p in pickings} - {None}
-        shipper_id = self.settings.odoo_shipper_partner_id
+        shipper_id = self.shipper_partner_id
         if shipper_id:
             partner_ids.add(shipper_id)
         related.partners = _by_id(self._read("res.partner", partner_ids, PARTNER_FIELDS))
@@ -363,11 +375,11 @@ class IntakeService:
     def _build_request(
         self, picking: dict[str, Any], related: _Related
     ) -> tuple[ShipmentRequest | None, dict[str, str]]:
-        shipper = related.partners.get(self.settings.odoo_shipper_partner_id or -1)
+        shipper = related.partners.get(self.shipper_partner_id or -1)
         if shipper is None:
             return None, {
-                "shipper": "set WAYBILL_ODOO_SHIPPER_PARTNER_ID to the warehouse's "
-                "res.partner (it was not found in Odoo)"
+                "shipper": "ship-from address not found in Odoo: set "
+                "WAYBILL_ODOO_SHIPPER_PARTNER_ID to the warehouse's res.partner id"
             }
         try:
             request = picking_to_request(
