@@ -1,0 +1,145 @@
+"""Ready picking → rate shop → book → label → Odoo, against both sandboxes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from booking_env import BookingEnv
+
+from app.carriers.errors import CarrierUnavailableError
+from app.models import ShipmentState
+from app.sync.booking.service import BookingService
+from app.sync.odoo.errors import OdooTransportError
+
+
+def five_minutes_later() -> datetime:
+    """The writer's clock after its back-off has passed."""
+    return datetime.now(UTC) + timedelta(minutes=5)
+
+
+def test_ready_picking_ends_with_label_tracking_price_and_message(benv: BookingEnv) -> None:
+    intent = benv.intent_for_first_ready()
+    outcome = benv.booking.book_shipment(intent.id)
+    assert outcome.state == ShipmentState.BOOKED, outcome
+    row = benv.shipment(intent.id)
+    assert row.labels and row.parcels[0].tracking_number
+    assert any(r.chosen for r in row.rates) and len(row.rates) >= 2
+    assert benv.buys() == 1
+
+    report = benv.writer.drain()
+    assert report.applied == 3 and report.rpcs == 3  # write, attachments, message
+    picking_id = row.odoo_picking_id
+    assert picking_id is not None
+    picking = benv.picking(picking_id)
+    assert picking["carrier_tracking_ref"] == row.parcels[0].tracking_number
+    assert Decimal(str(picking["carrier_price"])) == row.price_amount
+    names = [a["name"] for a in benv.attachments(picking_id)]
+    assert names and all(n.startswith("LabelShipping-easypost-") for n in names)
+    assert any("Shipment booked" in body for body in benv.messages(picking_id))
+    assert benv.shipment(intent.id).labels[0].odoo_attachment_id is not None
+
+
+def test_booking_job_is_idempotent_once_booked(benv: BookingEnv) -> None:
+    intent = benv.intent_for_first_ready()
+    benv.booking.book_shipment(intent.id)
+    again = benv.booking.book_shipment(intent.id)
+    assert again.state == ShipmentState.BOOKED and again.detail == "not bookable in this state"
+    assert benv.buys() == 1
+
+
+def test_crash_after_carrier_answer_and_before_odoo_write_writes_odoo_once(
+    benv: BookingEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    intent = benv.intent_for_first_ready()
+    benv.booking.book_shipment(intent.id)
+    odoo = benv.writer.odoo
+    real_create = odoo.create
+
+    def create_then_lose_the_answer(*args: object, **kwargs: object) -> object:
+        real_create(*args, **kwargs)  # Odoo commits the attachment ...
+        from app.sync.odoo.errors import OdooTransportError
+
+        raise OdooTransportError("read timeout")  # ... but the answer never reaches us
+
+    monkeypatch.setattr(odoo, "create", create_then_lose_the_answer)
+    first = benv.writer.drain()
+    assert first.retried == 1 and first.applied == 1  # tracking written, labels uncertain
+    monkeypatch.setattr(odoo, "create", real_create)
+    benv.writer.clock = lambda: (
+        __import__("datetime").datetime.now(__import__("datetime").UTC)
+        + __import__("datetime").timedelta(minutes=5)
+    )
+    second = benv.writer.drain()
+    assert second.applied == 2
+    picking_id = intent.odoo_picking_id
+    assert picking_id is not None
+    assert len(benv.attachments(picking_id)) == len(benv.shipment(intent.id).labels)
+    assert sum("Shipment booked" in m for m in benv.messages(picking_id)) == 1
+    assert benv.booking.book_shipment(intent.id).state == ShipmentState.BOOKED
+    assert benv.buys() == 1
+
+
+def test_crash_between_label_purchase_and_recording_never_buys_twice(
+    benv: BookingEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    intent = benv.intent_for_first_ready()
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(BookingService, "_record_booking", crash)
+    with pytest.raises(SystemExit):
+        benv.booking.book_shipment(intent.id)
+    assert benv.shipment(intent.id).state == ShipmentState.BOOKING
+    monkeypatch.undo()
+    retried = benv.booking.book_shipment(intent.id)
+    assert retried.state == ShipmentState.AWAITING_APPROVAL
+    assert "earlier booking attempt" in retried.detail
+    assert benv.buys() == 1
+    benv.writer.drain()
+    picking_id = intent.odoo_picking_id
+    assert picking_id is not None
+    assert any("needs a dispatcher" in m for m in benv.messages(picking_id))
+
+
+def test_carrier_outage_is_retried_without_losing_the_intent(benv: BookingEnv) -> None:
+    intent = benv.intent_for_first_ready()
+    benv.carrier_box.fail_next("503", count=1)
+    with pytest.raises(CarrierUnavailableError) as err:
+        benv.booking.book_shipment(intent.id)
+    assert err.value.retryable
+    assert benv.shipment(intent.id).state == ShipmentState.INTENT
+    assert benv.booking.book_shipment(intent.id).state == ShipmentState.BOOKED
+    assert benv.buys() == 1
+
+
+def test_carrier_rejection_is_surfaced_on_the_picking_and_not_retried(
+    benv: BookingEnv,
+) -> None:
+    intent = benv.intent_for_first_ready()
+    assert intent.odoo_picking_id is not None
+    benv.odoo_box.write("stock.picking", [intent.odoo_picking_id], {"weight": 300.0})
+    benv.intake.poll_once()  # the edit refreshes the intent (300 kg)
+    outcome = benv.booking.book_shipment(intent.id)
+    assert outcome.state == ShipmentState.FAILED, outcome
+    row = benv.shipment(intent.id)
+    assert row.error is not None and row.error["code"].startswith("carrier_")
+    assert benv.booking.book_shipment(intent.id).state == ShipmentState.FAILED
+    assert benv.buys() == 0
+    benv.writer.drain()
+    messages = benv.messages(intent.odoo_picking_id)
+    assert any("No carrier accepts this shipment" in m for m in messages)
+
+
+def test_odoo_outage_queues_writes_and_drains_them_in_order(benv: BookingEnv) -> None:
+    intent = benv.intent_for_first_ready()
+    benv.booking.book_shipment(intent.id)
+    benv.odoo_box.fail_next(1, "unavailable")
+    first = benv.writer.drain()
+    assert first.applied == 0 and first.retried == 1  # the whole picking waits, in order
+    benv.writer.clock = five_minutes_later
+    assert benv.writer.drain().applied == 3
+    assert intent.odoo_picking_id is not None
+    assert benv.picking(intent.odoo_picking_id)["carrier_tracking_ref"]
