@@ -59,8 +59,6 @@ def test_crash_after_carrier_answer_and_before_odoo_write_writes_odoo_once(
 
     def create_then_lose_the_answer(*args: object, **kwargs: object) -> object:
         real_create(*args, **kwargs)  # Odoo commits the attachment ...
-        from app.sync.odoo.errors import OdooTransportError
-
         raise OdooTransportError("read timeout")  # ... but the answer never reaches us
 
     monkeypatch.setattr(odoo, "create", create_then_lose_the_answer)
