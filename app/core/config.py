@@ -89,6 +89,12 @@ class Settings(BaseSettings):
         default=None,
         description='JSON: Odoo delivery.carrier name or id → {"account": id, "service": code}.',
     )
+    parcel_max_weight_kg: float | None = Field(
+        default=30.0,
+        gt=0,
+        description="Without package data in Odoo, a picking heavier than this is packed into "
+        "equal boxes of at most this weight (one label each). Empty: always one parcel.",
+    )
     auto_book: bool = Field(default=True, description="Book new intents without a person.")
     rate_shop_workers: int = Field(default=8, ge=1, le=64)
 

@@ -116,19 +116,47 @@ def test_carrier_outage_is_retried_without_losing_the_intent(benv: BookingEnv) -
 def test_carrier_rejection_is_surfaced_on_the_picking_and_not_retried(
     benv: BookingEnv,
 ) -> None:
-    intent = benv.intent_for_first_ready()
+    benv.intake.poll_once()
+    intent = next(
+        r
+        for r in benv.shipments()
+        if r.state == "intent" and r.request and r.request["recipient"]["country_code"] == "US"
+    )
     assert intent.odoo_picking_id is not None
-    benv.odoo_box.write("stock.picking", [intent.odoo_picking_id], {"weight": 300.0})
-    benv.intake.poll_once()  # the edit refreshes the intent (300 kg)
+    partner = benv.odoo.read("stock.picking", [intent.odoo_picking_id], ["partner_id"])[0]
+    benv.odoo_box.write("res.partner", [partner["partner_id"][0]], {"zip": "00000"})
+    benv.odoo_box.write("stock.picking", [intent.odoo_picking_id], {"origin": "edited"})
+    assert benv.intake.poll_once().outcomes.get("refreshed") == 1
     outcome = benv.booking.book_shipment(intent.id)
     assert outcome.state == ShipmentState.FAILED, outcome
     row = benv.shipment(intent.id)
-    assert row.error is not None and row.error["code"].startswith("carrier_")
-    assert benv.booking.book_shipment(intent.id).state == ShipmentState.FAILED
+    assert row.error is not None and row.error["code"] == "carrier_address_invalid"
+    assert row.error["field"] == "recipient.postal_code"  # named in Waybill's terms
+    assert benv.booking.book_shipment(intent.id).state == ShipmentState.FAILED  # not retried
     assert benv.buys() == 0
     benv.writer.drain()
     messages = benv.messages(intent.odoo_picking_id)
-    assert any("No carrier accepts this shipment" in m for m in messages)
+    assert any(
+        "No carrier accepts this shipment" in m and "recipient.postal_code" in m for m in messages
+    )
+
+
+def test_heavy_picking_ships_as_several_parcels_with_a_label_each(benv: BookingEnv) -> None:
+    intent = benv.intent_for_first_ready()
+    assert intent.odoo_picking_id is not None
+    benv.odoo_box.write("stock.picking", [intent.odoo_picking_id], {"weight": 50.0})
+    benv.intake.poll_once()
+    assert len(benv.shipment(intent.id).parcels) == 2  # 30 kg boxes: 2 x 25 kg
+    assert benv.booking.book_shipment(intent.id).state == ShipmentState.BOOKED
+    row = benv.shipment(intent.id)
+    numbers = [p.tracking_number for p in row.parcels]
+    assert all(numbers) and len(set(numbers)) == 2
+    assert sorted(label.parcel_index for label in row.labels) == [0, 1]
+    assert benv.buys() == 2
+    benv.writer.drain()
+    picking = benv.picking(intent.odoo_picking_id)
+    assert picking["carrier_tracking_ref"] == ",".join(numbers)
+    assert len(benv.attachments(intent.odoo_picking_id)) == 2
 
 
 def test_odoo_outage_queues_writes_and_drains_them_in_order(benv: BookingEnv) -> None:

@@ -21,7 +21,7 @@ from app.sync.odoo_sandbox import OdooSandbox, run_sandbox_server
 
 @pytest.fixture
 def sandbox() -> Iterator[tuple[OdooSandbox, str]]:
-    box = OdooSandbox(version="17.0", seed=7, demo_data=True)
+    box = OdooSandbox(version="17.0", seed=7, demo_data=True, subsecond_write_dates=True)
     with run_sandbox_server(box, host="127.0.0.1", port=0) as url:
         yield box, url
 

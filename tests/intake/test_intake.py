@@ -250,3 +250,13 @@ def test_newly_released_picking_is_picked_up_by_the_next_poll(env: Env) -> None:
     report = env.intake.poll_once()
     assert report.outcomes.get("created") == 1
     assert released[0] in [r.odoo_picking_id for r in shipments(env)]
+
+
+def test_burst_within_one_second_pages_without_loss_or_loop(env: Env) -> None:
+    """Odoo keeps microseconds but returns seconds: paging must neither loop nor skip."""
+    env.intake.poll_once()
+    released = env.sandbox.release_pickings(12)
+    assert len(released) >= 6
+    report = env.intake.poll_once()
+    assert report.outcomes.get("created") == len(released)
+    assert report.pages <= len(released) // env.settings.odoo_page_size + 3

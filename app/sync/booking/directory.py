@@ -16,6 +16,7 @@ from app.carriers.base import CarrierAdapter
 from app.carriers.registry import build_adapter
 from app.core.config import Settings
 from app.models import ShipmentRequest
+from app.sync.booking.pieces import PieceSplittingAdapter
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,10 @@ class CarrierDirectory:
     def adapter(self, account_id: str) -> CarrierAdapter:
         with self._lock:
             if account_id not in self._adapters:
-                self._adapters[account_id] = build_adapter(self.accounts[account_id])
+                adapter = build_adapter(self.accounts[account_id])
+                if not adapter.capabilities().multi_parcel:
+                    adapter = PieceSplittingAdapter(adapter)
+                self._adapters[account_id] = adapter
             return self._adapters[account_id]
 
     def eligible(self, request: ShipmentRequest) -> list[CarrierAdapter]:

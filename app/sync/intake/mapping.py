@@ -6,13 +6,15 @@ unset values ``False``, datetimes ``'YYYY-MM-DD HH:MM:SS'`` in UTC.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
 from app.models import ShipmentRequest, WeightUnit
+from app.models.units import to_kg
 
 PICKING_FIELDS = [
     "id",
@@ -121,6 +123,18 @@ def partner_to_address(partner: dict[str, Any], state_codes: dict[int, str]) -> 
     }
 
 
+def pack_parcels(weight: Decimal, unit: WeightUnit, max_kg: Decimal | None) -> list[dict[str, Any]]:
+    """Equal boxes of at most ``max_kg`` (when Odoo knows no packages): one label per box."""
+    if weight <= 0:
+        return [{"weight": DEFAULT_PARCEL_KG, "weight_unit": WeightUnit.KG}]
+    total_kg = to_kg(weight, unit)
+    boxes = max(1, math.ceil(total_kg / max_kg)) if max_kg else 1
+    if boxes == 1:
+        return [{"weight": weight, "weight_unit": unit}]
+    each = (total_kg / boxes).quantize(Decimal("0.001"), rounding=ROUND_UP)
+    return [{"weight": each, "weight_unit": WeightUnit.KG} for _ in range(boxes)]
+
+
 def picking_to_request(
     picking: dict[str, Any],
     *,
@@ -129,11 +143,11 @@ def picking_to_request(
     sale_order: dict[str, Any] | None,
     carrier: dict[str, Any] | None,
     state_codes: dict[int, str],
+    max_parcel_kg: Decimal | None = None,
 ) -> ShipmentRequest:
     """Build the request; raise ``MappingError`` naming each field a person must fix in Odoo."""
     weight = Decimal(str(picking.get("weight") or 0))
     unit = _UOM.get(str(picking.get("weight_uom_name") or "kg").lower(), WeightUnit.KG)
-    parcel = {"weight": weight if weight > 0 else DEFAULT_PARCEL_KG, "weight_unit": unit}
     promised = odoo_date(sale_order.get("commitment_date")) if sale_order else None
     promised = promised or odoo_date(picking.get("date_deadline"))
     ship_date = odoo_date(picking.get("scheduled_date"))
@@ -143,7 +157,7 @@ def picking_to_request(
         "reference": text(picking.get("name")) or f"picking-{picking['id']}",
         "shipper": partner_to_address(shipper, state_codes),
         "recipient": partner_to_address(recipient, state_codes) if recipient else None,
-        "parcels": [parcel],
+        "parcels": pack_parcels(weight, unit, max_parcel_kg),
         "ship_date": ship_date,
         "promised_date": promised,
         "carrier_preference": carrier.get("name") if carrier else None,

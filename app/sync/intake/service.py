@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -201,18 +202,16 @@ class IntakeService:
             since = watermark - timedelta(seconds=self.settings.poll_overlap_seconds)
             base.append(("write_date", ">=", since.strftime(ODOO_DATETIME)))
         newest = watermark
-        last: tuple[str, int] | None = None
+        cursor: str | None = None  # second-precision write_date of the last page's end
+        seen_at_cursor: list[int] = []
         page_size = self.settings.odoo_page_size
         while True:
             domain = list(base)
-            if last is not None:  # keyset paging within one poll (reference §5)
-                domain += [
-                    "|",
-                    ("write_date", ">", last[0]),
-                    "&",
-                    ("write_date", "=", last[0]),
-                    ("id", ">", last[1]),
-                ]
+            if cursor is not None:
+                # Keyset paging that survives Odoo storing microseconds but returning seconds
+                # (an ``=`` on write_date would never match and ``>`` would loop): resume at the
+                # same second and skip the ids already taken from it.
+                domain += [("write_date", ">=", cursor), ("id", "not in", seen_at_cursor)]
             page = self.odoo.search_read(
                 PICKING_MODEL,
                 domain,
@@ -226,8 +225,11 @@ class IntakeService:
             report.seen += len(page)
             for outcome in self.ingest(page, channel="poll"):
                 report.count(outcome)
-            last = (str(page[-1]["write_date"]), int(page[-1]["id"]))
-            page_newest = odoo_datetime(page[-1]["write_date"])
+            last = str(page[-1]["write_date"])
+            same_second = [int(p["id"]) for p in page if str(p["write_date"]) == last]
+            seen_at_cursor = seen_at_cursor + same_second if last == cursor else same_second
+            cursor = last
+            page_newest = odoo_datetime(last)
             if page_newest and (newest is None or page_newest > newest):
                 newest = page_newest
             if len(page) < page_size:
@@ -389,6 +391,7 @@ class IntakeService:
                 sale_order=related.sale_orders.get(m2o_id(picking.get("sale_id")) or -1),
                 carrier=related.carriers.get(m2o_id(picking.get("carrier_id")) or -1),
                 state_codes=related.state_codes,
+                max_parcel_kg=_decimal(self.settings.parcel_max_weight_kg),
             )
         except MappingError as exc:
             return None, exc.fields
@@ -468,6 +471,10 @@ def _snapshot(picking: dict[str, Any]) -> dict[str, Any]:
         "partner_id",
     )
     return {k: picking.get(k) for k in keep if k in picking}
+
+
+def _decimal(value: float | None) -> Decimal | None:
+    return Decimal(str(value)) if value else None
 
 
 def _as_datetime(value: Any) -> datetime | None:
