@@ -12,17 +12,27 @@ from pathlib import Path
 
 import uvicorn
 
+from app.carriers.karrio_support import runtime
+from app.carriers.sandbox import CarrierSandbox, run_carrier_sandbox
 from app.core.config import Settings
 from app.core.context import AppContext, set_context
 from app.core.logging import configure_logging, get_logger
 from app.main import create_app
 from app.store.migrate import upgrade
+from app.sync.booking.directory import CarrierChoice, CarrierDirectory
 from app.sync.odoo_sandbox import OdooSandbox, run_sandbox_server
 from app.sync.scheduler import run_periodically
 
 log = get_logger(__name__)
 
 WEBHOOK_FIELDS = ["name", "state", "picking_type_code", "carrier_id", "write_date"]
+SANDBOX_ACCOUNT = "sandbox-easypost"
+# What the demo Odoo's delivery methods mean at the (EasyPost-wire) carrier sandbox.
+DEMO_CARRIER_MAP = {
+    "UPS Ground": CarrierChoice(SANDBOX_ACCOUNT, "easypost_ups_ground"),
+    "FedEx Home Delivery": CarrierChoice(SANDBOX_ACCOUNT, "easypost_fedex_fedex_ground"),
+    "USPS Priority Mail": CarrierChoice(SANDBOX_ACCOUNT, "easypost_usps_priority"),
+}
 
 
 def demo_settings(*, odoo_url: str, sandbox: OdooSandbox, data_dir: Path) -> Settings:
@@ -52,11 +62,19 @@ def run_demo(*, port: int, odoo_port: int, odoo_version: str, release_every: flo
     configure_logging("INFO", json=False)
     data_dir = Path("var")
     data_dir.mkdir(exist_ok=True)
+    runtime.install(loopback_only=True)  # the demo never talks to a real carrier
     sandbox = OdooSandbox(version=odoo_version, seed=42, demo_data=True, latency_ms=20)
-    with run_sandbox_server(sandbox, host="127.0.0.1", port=odoo_port) as odoo_url:
+    carriers = CarrierSandbox(seed=42, latency_ms=80)
+    with (
+        run_sandbox_server(sandbox, host="127.0.0.1", port=odoo_port) as odoo_url,
+        run_carrier_sandbox(carriers) as carrier_url,
+    ):
         settings = demo_settings(odoo_url=odoo_url, sandbox=sandbox, data_dir=data_dir)
         upgrade(settings.database_url)
         ctx = AppContext.from_settings(settings)
+        ctx.extras["carrier_directory"] = CarrierDirectory(
+            [carriers.account(SANDBOX_ACCOUNT)], DEMO_CARRIER_MAP
+        )
         set_context(ctx)
         token = settings.odoo_webhook_token.get_secret_value()
         sandbox.set_automation_webhook(
@@ -84,6 +102,7 @@ def run_demo(*, port: int, odoo_port: int, odoo_version: str, release_every: flo
             f"  API docs      http://127.0.0.1:{port}/docs\n"
             f"  readiness     http://127.0.0.1:{port}/ready\n"
             f"  Odoo sandbox  {odoo_url} (Odoo {odoo_version}, db {sandbox.db})\n"
+            f"  Carrier       {carrier_url} (EasyPost wire format)\n"
             f"  A ready picking is released every {release_every:g} s; watch the log.\n",
             flush=True,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -52,3 +53,10 @@ def test_volume_follows_shipments_per_day(small_config: SimulationConfig) -> Non
     outbound = int((~hist.shipments["is_return"]).sum())
     expected = small_config.days * small_config.shipments_per_day
     assert abs(outbound - expected) < 0.1 * expected
+
+
+def test_a_window_without_working_days_gives_empty_valid_tables() -> None:
+    hist = simulate_history(SimulationConfig(days=1, start=date(2024, 1, 7), seed=1,
+                                             shipments_per_day=5))  # a Sunday
+    assert len(hist.shipments) == 0 and len(hist.events) == 0
+    assert validate_tables(hist.tables()).ok
