@@ -124,3 +124,21 @@ def test_demo_books_sandbox_pickings_end_to_end(tmp_path: Path) -> None:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.mark.redis
+def test_worker_runs_queued_jobs_on_real_redis(
+    env_settings: str, redis_conn: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.queue import JobSpec, RQJobQueue
+
+    monkeypatch.setenv("WAYBILL_REDIS_URL", "redis://127.0.0.1:6379/15")
+    get_settings.cache_clear()
+    queue = RQJobQueue(redis_conn)  # type: ignore[arg-type]
+    queue.enqueue(JobSpec("app.store.migrate.current_heads", (env_settings,), job_id="heads-1"))
+    result = CliRunner().invoke(cli, ["worker", "default", "--burst"])
+    assert result.exit_code == 0, result.output
+    from rq.job import Job
+
+    job = Job.fetch("heads-1", connection=redis_conn)  # type: ignore[arg-type]
+    assert job.is_finished
