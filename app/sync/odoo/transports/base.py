@@ -17,8 +17,8 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import SecretStr
 
-from app.sync.odoo.errors import OdooInvalidRequestError, OdooTransportError
-from app.sync.odoo.translate import CallInfo
+from app.sync.odoo.errors import OdooAuthError, OdooInvalidRequestError, OdooTransportError
+from app.sync.odoo.translate import CallInfo, from_http_status
 
 Protocol = Literal["jsonrpc", "xmlrpc", "json2"]
 
@@ -214,3 +214,57 @@ class Transport(abc.ABC):
                 "content_type": response.headers.get("content-type"),
             },
         )
+
+
+class ServiceRpcTransport(Transport):
+    """What XML-RPC and JSON-RPC share: the ``common`` and ``object`` services (§1.1, §1.2).
+
+    Subclasses only encode one ``service.method(*args)`` call on their wire in ``_rpc``.
+    """
+
+    @abc.abstractmethod
+    def _rpc(self, service: str, method: str, args: list[Any], info: CallInfo) -> Any:
+        """Send ``service.method(*args)`` and return its result, or raise the mapped error."""
+
+    def version(self) -> ServerVersion:
+        info = CallInfo(self.protocol, None, "version")
+        result = self._rpc("common", "version", [], info)
+        if not isinstance(result, Mapping):
+            raise from_http_status(502, info, detail="version() did not return an object")
+        return version_from_info(
+            result.get("server_serie"),
+            result.get("server_version"),
+            result.get("server_version_info"),
+        )
+
+    def authenticate(self) -> int:
+        info = CallInfo(self.protocol, None, "authenticate")
+        args = [self._db, self._login, self._api_key.get_secret_value(), {}]
+        uid = self._rpc("common", "authenticate", args, info)
+        if isinstance(uid, bool) or not isinstance(uid, int):
+            # §1.1: authenticate swallows AccessDenied and returns False.
+            raise OdooAuthError(
+                "Odoo refused the login or API key",
+                odoo_exception="odoo.exceptions.AccessDenied",
+                protocol=self.protocol,
+                method="authenticate",
+                reason="authenticate_false",
+            )
+        return uid
+
+    def execute_kw(
+        self,
+        model: str,
+        method: str,
+        ids: Sequence[int] | None,
+        params: Mapping[str, Any],
+        *,
+        uid: int | None,
+        positional: Sequence[str] | None,
+        context: Mapping[str, Any] | None,
+    ) -> Any:
+        """``execute_kw(db, uid, key, model, method, args, kw)`` on the ``object`` service."""
+        info = CallInfo(self.protocol, model, method)
+        args, kw = split_args(method, ids, params, positional, context)
+        envelope = [self._db, uid, self._api_key.get_secret_value(), model, method, args, kw]
+        return self._rpc("object", "execute_kw", envelope, info)

@@ -14,50 +14,20 @@ from typing import Any, ClassVar
 
 import httpx
 
-from app.sync.odoo.errors import OdooAuthError
 from app.sync.odoo.translate import CallInfo, from_http_status, from_jsonrpc_error
 from app.sync.odoo.transports.base import (
     Protocol,
-    ServerVersion,
-    Transport,
+    ServiceRpcTransport,
     encode,
-    split_args,
-    version_from_info,
 )
 
 _HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
-class JsonRpcTransport(Transport):
+class JsonRpcTransport(ServiceRpcTransport):
     protocol: ClassVar[Protocol] = "jsonrpc"
 
     _ids = itertools.count(1)  # request ids; next() on a count is atomic under the GIL
-
-    def version(self) -> ServerVersion:
-        info = CallInfo(self.protocol, None, "version")
-        result = self._rpc("common", "version", [], info)
-        if not isinstance(result, Mapping):
-            raise from_http_status(502, info, detail="version() did not return an object")
-        return version_from_info(
-            result.get("server_serie"),
-            result.get("server_version"),
-            result.get("server_version_info"),
-        )
-
-    def authenticate(self) -> int:
-        info = CallInfo(self.protocol, None, "authenticate")
-        args = [self._db, self._login, self._api_key.get_secret_value(), {}]
-        uid = self._rpc("common", "authenticate", args, info)
-        if isinstance(uid, bool) or not isinstance(uid, int):
-            # §1.1: authenticate swallows AccessDenied and returns False.
-            raise OdooAuthError(
-                "Odoo refused the login or API key",
-                odoo_exception="odoo.exceptions.AccessDenied",
-                protocol=self.protocol,
-                method="authenticate",
-                reason="authenticate_false",
-            )
-        return uid
 
     def call(
         self,
@@ -70,10 +40,9 @@ class JsonRpcTransport(Transport):
         positional: Sequence[str] | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> Any:
-        info = CallInfo(self.protocol, model, method)
-        args, kw = split_args(method, ids, params, positional, context)
-        envelope = [self._db, uid, self._api_key.get_secret_value(), model, method, args, kw]
-        return self._rpc("object", "execute_kw", envelope, info)
+        return self.execute_kw(
+            model, method, ids, params, uid=uid, positional=positional, context=context
+        )
 
     def _rpc(self, service: str, method: str, args: list[Any], info: CallInfo) -> Any:
         body = {

@@ -18,49 +18,21 @@ from xml.parsers.expat import ExpatError
 import httpx
 import structlog
 
-from app.sync.odoo.errors import OdooAuthError, OdooServerError
+from app.sync.odoo.errors import OdooServerError
 from app.sync.odoo.translate import CallInfo, from_http_status, from_xmlrpc_fault
 from app.sync.odoo.transports.base import (
     NONE_RETURNING_METHODS,
     Protocol,
-    ServerVersion,
-    Transport,
+    ServiceRpcTransport,
     encode,
-    split_args,
-    version_from_info,
 )
 
 _HEADERS = {"Content-Type": "text/xml", "Accept": "text/xml"}
 log = structlog.get_logger("waybill.odoo")
 
 
-class XmlRpcTransport(Transport):
+class XmlRpcTransport(ServiceRpcTransport):
     protocol: ClassVar[Protocol] = "xmlrpc"
-
-    def version(self) -> ServerVersion:
-        info = CallInfo(self.protocol, None, "version")
-        result = self._rpc("common", "version", (), info)
-        if not isinstance(result, Mapping):
-            raise from_http_status(502, info, detail="version() did not return a struct")
-        return version_from_info(
-            result.get("server_serie"),
-            result.get("server_version"),
-            result.get("server_version_info"),
-        )
-
-    def authenticate(self) -> int:
-        info = CallInfo(self.protocol, None, "authenticate")
-        args = (self._db, self._login, self._api_key.get_secret_value(), {})
-        uid = self._rpc("common", "authenticate", args, info)
-        if isinstance(uid, bool) or not isinstance(uid, int):
-            raise OdooAuthError(
-                "Odoo refused the login or API key",
-                odoo_exception="odoo.exceptions.AccessDenied",
-                protocol=self.protocol,
-                method="authenticate",
-                reason="authenticate_false",
-            )
-        return uid
 
     def call(
         self,
@@ -80,11 +52,10 @@ class XmlRpcTransport(Transport):
         *after* the transaction committed (§1.1), so it is success and we return ``None``. For
         any other method that fault stays an :class:`OdooServerError` with ``maybe_committed``.
         """
-        info = CallInfo(self.protocol, model, method)
-        args, kw = split_args(method, ids, params, positional, context)
-        envelope = (self._db, uid, self._api_key.get_secret_value(), model, method, args, kw)
         try:
-            return self._rpc("object", "execute_kw", envelope, info)
+            return self.execute_kw(
+                model, method, ids, params, uid=uid, positional=positional, context=context
+            )
         except OdooServerError as exc:
             if (
                 exc.reason == "result_not_marshallable"
@@ -95,7 +66,7 @@ class XmlRpcTransport(Transport):
                 return None
             raise
 
-    def _rpc(self, service: str, method: str, args: Sequence[Any], info: CallInfo) -> Any:
+    def _rpc(self, service: str, method: str, args: list[Any], info: CallInfo) -> Any:
         content = xmlrpc.client.dumps(
             tuple(encode(list(args))), methodname=method, allow_none=True
         ).encode("utf-8")
