@@ -9,12 +9,14 @@ import typer
 
 from app.core.config import get_settings
 from app.core.logging import configure_logging
+from training.cli import simulate_app
 
 cli = typer.Typer(help="Waybill: Odoo ⇄ carrier integration service.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 sync_cli = typer.Typer(help="Odoo intake.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(sync_cli, name="sync")
+cli.add_typer(simulate_app, name="simulate", help="Synthetic shipment history.")
 
 
 def _setup_logging() -> None:

@@ -228,6 +228,8 @@ def test_cancelled_shipment_gets_a_new_revision_when_ready_again(env: Env) -> No
 
 
 def test_watermark_overlap_rereads_recent_changes(env: Env) -> None:
+    for picking_id in env.ready_picking_ids()[:2]:  # the newest changes sit at the watermark
+        env.sandbox.write("stock.picking", [picking_id], {"origin": "touched"})
     first = env.intake.poll_once()
     assert first.watermark is not None
     with env.db.session() as s:

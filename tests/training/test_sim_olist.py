@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from training.datasets.olist import DEFAULT_OLIST_DIR, available, load_olist
+from training.datasets.olist import DEFAULT_OLIST_DIR, OlistTables, available, load_olist
 from training.schemas import validate_tables
 
 pytestmark = pytest.mark.skipif(not available(), reason=f"no Olist data at {DEFAULT_OLIST_DIR}")
 
 
 @pytest.fixture(scope="module")
-def olist():  # type: ignore[no-untyped-def]
+def olist() -> OlistTables:
     return load_olist()
 
 
-def test_olist_satisfies_the_contract(olist) -> None:  # type: ignore[no-untyped-def]
+def test_olist_satisfies_the_contract(olist: OlistTables) -> None:
     report = validate_tables(olist.tables())
     assert report.ok, report.errors
     assert olist.dropped["delivered_before_handover"] < 20
 
 
-def test_olist_mapping_is_plausible(olist) -> None:  # type: ignore[no-untyped-def]
+def test_olist_mapping_is_plausible(olist: OlistTables) -> None:
     d = olist.deliveries
     delivered = d[d["final_status"] == "delivered"]
     assert len(delivered) > 15_000

@@ -120,7 +120,11 @@ def shipment_request(
         "reference": reference,
         "label_type": label_type,
         "options": _options(req),
-        "is_return": req.is_return,
+        # Our return requests already run customer -> warehouse. The SDK's ``is_return`` would
+        # swap the addresses again and route to return-shipment endpoints that most connectors
+        # lack (EasyPost answers "not supported"), so a return is booked as a plain prepaid
+        # shipment in the right direction, which every carrier sells.
+        "is_return": False,
     }
 
 

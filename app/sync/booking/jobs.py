@@ -12,12 +12,19 @@ from app.sync.writeback.writer import OdooWriter
 
 BOOK_JOB = "app.sync.booking.jobs.book_shipment"
 DRAIN_JOB = "app.sync.booking.jobs.drain_outbox"
+CANCEL_JOB = "app.sync.booking.jobs.cancel_shipment"
 DRAIN_LOCK = "waybill:outbox:drain"
 
 
 def enqueue_booking(ctx: AppContext, shipment_id: str) -> None:
     ctx.queue.enqueue(
         JobSpec(BOOK_JOB, (shipment_id,), job_id=f"book-{shipment_id}", queue="booking")
+    )
+
+
+def enqueue_cancel(ctx: AppContext, shipment_id: str) -> None:
+    ctx.queue.enqueue(
+        JobSpec(CANCEL_JOB, (shipment_id,), job_id=f"cancel-{shipment_id}", queue="booking")
     )
 
 
@@ -43,6 +50,16 @@ def build_booking(ctx: AppContext) -> BookingService:
 def book_shipment(shipment_id: str) -> dict[str, Any]:
     outcome = build_booking(get_context()).book_shipment(shipment_id)
     return outcome.__dict__
+
+
+def cancel_shipment(shipment_id: str) -> dict[str, Any]:
+    outcome = build_booking(get_context()).cancel_shipment(shipment_id)
+    return {
+        "shipment_id": outcome.shipment_id,
+        "state": outcome.state,
+        "accepted": outcome.accepted,
+        "detail": outcome.detail,
+    }
 
 
 def drain_outbox() -> dict[str, Any]:

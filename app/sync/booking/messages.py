@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from app.models import BookingResult, Rate
+from app.models import BookingResult, CancelResult, Rate
 
 
 def booked_html(booking: BookingResult, rate: Rate, reason: str) -> str:
@@ -37,3 +37,24 @@ def approval_html(rate: Rate | None, reason: str) -> str:
         f"{escape(rate.carrier)} {escape(rate.service)} at {escape(str(rate.total.amount))} "
         f"{escape(rate.total.currency)}.</p>"
     )
+
+
+def voided_html(result: CancelResult) -> str:
+    numbers = ", ".join(escape(n) for n in result.tracking_numbers) or "the label"
+    refund = (
+        " The refund is pending the carrier's review."
+        if result.status.value == ("refund_pending")
+        else ""
+    )
+    return f"<p><b>Label voided</b> at {escape(result.carrier)}: {numbers}.{refund}</p>"
+
+
+def cancel_refused_html(result: CancelResult) -> str:
+    parts = [
+        f"<p>{escape(result.carrier)} refused to void the label: "
+        f"{escape(result.reason or 'no reason given')}.</p>"
+    ]
+    if result.policy:
+        parts.append(f"<p>Carrier rule: {escape(result.policy)}</p>")
+    parts.append("<p>Stop the parcel or start a return with the carrier.</p>")
+    return "".join(parts)

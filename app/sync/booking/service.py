@@ -29,18 +29,27 @@ from app.carriers.errors import (
 )
 from app.core.audit import record_audit
 from app.core.db import Database
+from app.core.errors import Conflict, NotFound
 from app.core.logging import get_logger
-from app.models import BookingResult, Money, Rate, ShipmentRequest, ShipmentState
+from app.models import BookingResult, CancelResult, Money, Rate, ShipmentRequest, ShipmentState
 from app.store.tables import LabelRow, RateRow, ShipmentRow
 from app.store.types import utcnow
 from app.sync.booking.directory import CarrierDirectory
-from app.sync.booking.messages import approval_html, booked_html, failed_html
+from app.sync.booking.messages import (
+    approval_html,
+    booked_html,
+    cancel_refused_html,
+    failed_html,
+    voided_html,
+)
 from app.sync.booking.policy import Decision, DefaultPolicy, SelectionPolicy
 from app.sync.booking.rate_shop import rate_shop
 from app.sync.writeback.outbox import (
+    KIND_ACTIVITY,
     KIND_MESSAGE,
     KIND_PICKING_LABELS,
     KIND_PICKING_SHIPPED,
+    KIND_PICKING_VOIDED,
     enqueue_write,
     picking_aggregate,
 )
@@ -48,6 +57,15 @@ from app.sync.writeback.outbox import (
 log = get_logger(__name__)
 
 BOOKABLE = {ShipmentState.INTENT.value, ShipmentState.RATED.value, ShipmentState.BOOKING.value}
+
+
+@dataclass
+class CancelOutcome:
+    shipment_id: str
+    state: str
+    accepted: bool
+    detail: str = ""
+    result: CancelResult | None = None
 
 
 @dataclass
@@ -130,6 +148,106 @@ class BookingService:
             self._set_state(shipment_id, ShipmentState.RATED)  # nothing bought; retry freely
             raise
         return self._record_booking(shipment_id, booking, chosen, reason)
+
+    def cancel_shipment(self, shipment_id: str, *, actor: str = "system:booking") -> CancelOutcome:
+        """Void a booked label. The carrier may refuse (already scanned, window passed): the
+        refusal and the carrier's own limits go on the picking for a person, as an activity."""
+        with self.db.session() as session:
+            row = session.get(ShipmentRow, shipment_id)
+            if row is None:
+                raise NotFound(f"no shipment {shipment_id!r}", code="shipment_not_found")
+            if row.state == ShipmentState.CANCELLED.value:
+                return CancelOutcome(shipment_id, row.state, accepted=True, detail="already")
+            if row.state not in (ShipmentState.BOOKED.value, ShipmentState.WRITTEN_BACK.value):
+                before = row.state
+                row.state = ShipmentState.CANCELLED.value
+                record_audit(
+                    session,
+                    actor=actor,
+                    action="shipment.cancelled",
+                    target_type="shipment",
+                    target_id=row.id,
+                    before={"state": before},
+                    after={"state": row.state},
+                )
+                return CancelOutcome(
+                    shipment_id, row.state, accepted=True, detail="nothing was bought"
+                )
+            account_id, carrier_shipment_id = row.carrier_account, row.carrier_shipment_id
+            numbers = [p.tracking_number for p in row.parcels if p.tracking_number]
+        if account_id is None or carrier_shipment_id is None:
+            raise Conflict(
+                f"shipment {shipment_id} is booked but has no carrier reference",
+                code="cancel_impossible",
+            )
+        result = self.directory.adapter(account_id).cancel(
+            carrier_shipment_id, tracking_numbers=numbers
+        )
+        with self.db.session() as session:
+            row = _locked(session, shipment_id)
+            before = row.state
+            if result.accepted:
+                row.state = ShipmentState.CANCELLED.value
+                row.error = None
+                self._queue_void(session, row, result)
+            else:
+                row.error = {
+                    "code": "cancel_rejected",
+                    "reason": result.reason,
+                    "policy": result.policy,
+                    "carrier_code": result.carrier_code,
+                }
+                self._queue_cancel_refused(session, row, result)
+            record_audit(
+                session,
+                actor=actor,
+                action="shipment.cancel_requested",
+                target_type="shipment",
+                target_id=row.id,
+                before={"state": before},
+                after={"state": row.state, "carrier_answer": result.status.value},
+            )
+            state = row.state
+        self._writes_queued()
+        log.info("shipment_cancel", shipment_id=shipment_id, status=result.status.value)
+        return CancelOutcome(
+            shipment_id,
+            state,
+            accepted=result.accepted,
+            detail=result.reason or result.status.value,
+            result=result,
+        )
+
+    def _queue_void(self, session: Any, row: ShipmentRow, result: CancelResult) -> None:
+        if row.odoo_picking_id is None:
+            return
+        key = booking_key(row)
+        enqueue_write(
+            session,
+            aggregate=picking_aggregate(row.odoo_picking_id),
+            kind=KIND_PICKING_VOIDED,
+            dedupe_key=f"{key}:voided",
+            payload={"picking_id": row.odoo_picking_id},
+        )
+        self._message(session, row, "voided", voided_html(result))
+
+    def _queue_cancel_refused(self, session: Any, row: ShipmentRow, result: CancelResult) -> None:
+        if row.odoo_picking_id is None:
+            return
+        ref = f"{booking_key(row)}:cancel-refused"
+        enqueue_write(
+            session,
+            aggregate=picking_aggregate(row.odoo_picking_id),
+            kind=KIND_ACTIVITY,
+            dedupe_key=ref,
+            payload={
+                "model": "stock.picking",
+                "res_id": row.odoo_picking_id,
+                "summary": "Carrier refused to void the label",
+                "note_html": cancel_refused_html(result),
+                "ref": ref,
+            },
+        )
 
     def _set_state(self, shipment_id: str, state: ShipmentState) -> None:
         with self.db.session() as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.context import AppContext, get_context
-from app.sync.booking.jobs import enqueue_booking
+from app.sync.booking.jobs import enqueue_booking, enqueue_cancel
 from app.sync.intake.service import IntakeService
 
 
@@ -19,6 +19,7 @@ def build_intake(ctx: AppContext, *, fast: bool = False) -> IntakeService:
         odoo=ctx.odoo_fast if fast else ctx.odoo,
         settings=ctx.settings,
         on_new_intent=book,
+        on_cancelled=lambda shipment_id: enqueue_cancel(ctx, shipment_id),
     )
 
 

@@ -31,6 +31,7 @@ PICKING_FIELDS = [
     "date_deadline",
     "write_date",
     "backorder_id",
+    "is_return_picking",
 ]
 PARTNER_FIELDS = [
     "id",
@@ -144,8 +145,13 @@ def picking_to_request(
     carrier: dict[str, Any] | None,
     state_codes: dict[int, str],
     max_parcel_kg: Decimal | None = None,
+    is_return: bool = False,
 ) -> ShipmentRequest:
-    """Build the request; raise ``MappingError`` naming each field a person must fix in Odoo."""
+    """Build the request; raise ``MappingError`` naming each field a person must fix in Odoo.
+
+    A return label carries the parcel from the customer (the picking's partner) back to the
+    warehouse, so the two addresses swap.
+    """
     weight = Decimal(str(picking.get("weight") or 0))
     unit = _UOM.get(str(picking.get("weight_uom_name") or "kg").lower(), WeightUnit.KG)
     promised = odoo_date(sale_order.get("commitment_date")) if sale_order else None
@@ -157,6 +163,7 @@ def picking_to_request(
         "reference": text(picking.get("name")) or f"picking-{picking['id']}",
         "shipper": partner_to_address(shipper, state_codes),
         "recipient": partner_to_address(recipient, state_codes) if recipient else None,
+        "is_return": is_return,
         "parcels": pack_parcels(weight, unit, max_parcel_kg),
         "ship_date": ship_date,
         "promised_date": promised,
@@ -169,6 +176,9 @@ def picking_to_request(
             "backorder_of": m2o_id(picking.get("backorder_id")),
         },
     }
+    if is_return:
+        raw["shipper"], raw["recipient"] = raw["recipient"], raw["shipper"]
+        raw["promised_date"] = None  # no customer promise on a return
     try:
         return ShipmentRequest.model_validate(raw)
     except ValidationError as exc:

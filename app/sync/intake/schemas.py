@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 PICKING_MODEL = "stock.picking"
 
-Outcome = Literal["created", "duplicate", "refreshed", "ignored", "deferred"]
+Outcome = Literal[
+    "created", "duplicate", "refreshed", "ignored", "deferred", "cancelled", "cancel_requested"
+]
 
 
 class OdooWebhookPayload(BaseModel):

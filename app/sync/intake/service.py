@@ -52,6 +52,12 @@ HINT_MAX_BACKOFF = timedelta(minutes=10)
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
 MAIN_PARTNER_XMLID = "base.main_partner"
 OPEN_STATES = {ShipmentState.INTENT.value, ShipmentState.FAILED.value}
+UNBOOKED_STATES = {
+    ShipmentState.INTENT.value,
+    ShipmentState.RATED.value,
+    ShipmentState.AWAITING_APPROVAL.value,
+    ShipmentState.FAILED.value,
+}
 
 
 class IntakeService:
@@ -62,12 +68,14 @@ class IntakeService:
         odoo: OdooClient,
         settings: Settings,
         on_new_intent: Callable[[str], None] | None = None,
+        on_cancelled: Callable[[str], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
         self.odoo = odoo
         self.settings = settings
         self.on_new_intent = on_new_intent
+        self.on_cancelled = on_cancelled
         self.clock = clock
         self.source = f"odoo:{settings.odoo_db}"
         self._shipper_id: int | None = settings.odoo_shipper_partner_id
@@ -197,7 +205,11 @@ class IntakeService:
         """One poll cycle: every ready outgoing picking written since ``watermark - overlap``."""
         report = PollReport()
         watermark = self._load_watermark()
-        base: list[Any] = [("picking_type_code", "=", "outgoing"), ("state", "=", "assigned")]
+        # deliveries and returns that became ready, and cancellations of what we may have booked
+        base: list[Any] = [
+            ("picking_type_code", "in", ["outgoing", "incoming"]),
+            ("state", "in", ["assigned", "cancel"]),
+        ]
         if watermark is not None:
             since = watermark - timedelta(seconds=self.settings.poll_overlap_seconds)
             base.append(("write_date", ">=", since.strftime(ODOO_DATETIME)))
@@ -257,18 +269,54 @@ class IntakeService:
 
     def ingest(self, pickings: list[dict[str, Any]], *, channel: str) -> list[IntakeOutcome]:
         """Decide each picking; related records are read in one RPC per model for the batch."""
-        ready = [p for p in pickings if _not_ready_reason(p) is None]
+        kinds = {int(p["id"]): classify(p) for p in pickings}
+        ready = [p for p in pickings if kinds[int(p["id"])] in (SHIP, RETURN)]
         related = self._load_related(ready) if ready else _Related()
         outcomes: list[IntakeOutcome] = []
         for picking in pickings:
-            reason = _not_ready_reason(picking)
-            if reason is not None:
-                outcome = IntakeOutcome("ignored", picking["id"], reason=reason)
-            else:
+            kind = kinds[int(picking["id"])]
+            if kind == CANCELLED:
+                outcome = self._cancelled(picking)
+            elif kind in (SHIP, RETURN):
                 outcome = self._upsert(picking, related, channel=channel)
+            else:
+                outcome = IntakeOutcome("ignored", picking["id"], reason=kind)
             INTAKE_OUTCOMES.labels(channel, outcome.status).inc()
             outcomes.append(outcome)
         return outcomes
+
+    def _cancelled(self, picking: dict[str, Any]) -> IntakeOutcome:
+        """A cancelled picking voids what was booked for it, or closes the open intent."""
+        picking_id = int(picking["id"])
+        with self.db.session() as session:
+            row = session.scalars(
+                select(ShipmentRow)
+                .where(
+                    ShipmentRow.source == self.source,
+                    ShipmentRow.source_ref == f"{PICKING_MODEL}:{picking_id}",
+                )
+                .order_by(ShipmentRow.revision.desc())
+                .limit(1)
+            ).first()
+            if row is None or row.state in (ShipmentState.CANCELLED.value,):
+                return IntakeOutcome("ignored", picking_id, reason="state_cancel")
+            if row.state in UNBOOKED_STATES:
+                before = row.state
+                row.state = ShipmentState.CANCELLED.value
+                record_audit(
+                    session,
+                    actor="system:intake",
+                    action="shipment.cancelled",
+                    target_type="shipment",
+                    target_id=row.id,
+                    before={"state": before},
+                    after={"state": row.state, "why": "picking cancelled in Odoo"},
+                )
+                return IntakeOutcome("cancelled", picking_id, row.id, row.state)
+            shipment_id, state = row.id, row.state
+        if self.on_cancelled is not None:
+            self.on_cancelled(shipment_id)
+        return IntakeOutcome("cancel_requested", picking_id, shipment_id, state)
 
     def _load_related(self, pickings: list[dict[str, Any]]) -> _Related:
         related = _Related()
@@ -392,6 +440,7 @@ class IntakeService:
                 carrier=related.carriers.get(m2o_id(picking.get("carrier_id")) or -1),
                 state_codes=related.state_codes,
                 max_parcel_kg=_decimal(self.settings.parcel_max_weight_kg),
+                is_return=classify(picking) == RETURN,
             )
         except MappingError as exc:
             return None, exc.fields
@@ -443,12 +492,21 @@ class _Related:
         self.state_codes: dict[int, str] = {}
 
 
-def _not_ready_reason(picking: dict[str, Any]) -> str | None:
-    if picking.get("picking_type_code") != "outgoing":
-        return "not_outgoing"
-    if picking.get("state") != "assigned":
-        return f"state_{picking.get('state')}"
-    return None
+SHIP, RETURN, CANCELLED = "ship", "return", "cancelled"
+
+
+def classify(picking: dict[str, Any]) -> str:
+    """``ship``, ``return`` (a customer return needing a label), ``cancelled``, or why not."""
+    code, state = picking.get("picking_type_code"), picking.get("state")
+    if code not in ("outgoing", "incoming"):
+        return f"not_shippable_{code}"
+    if code == "incoming" and not picking.get("is_return_picking"):
+        return "not_outgoing"  # a vendor receipt: nothing for Waybill to ship
+    if state == "cancel":
+        return CANCELLED
+    if state != "assigned":
+        return f"state_{state}"
+    return RETURN if code == "incoming" else SHIP
 
 
 def _by_id(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:

@@ -106,7 +106,11 @@ class StockPicking(MailThread):
         if name == "weight_uom_name":
             return WEIGHT_UOM
         if name == "is_return_picking":
-            return False
+            # Real Odoo looks for moves with ``origin_returned_move_id`` (not modelled here); the
+            # return wizard also names the transfer "Return of <picking>", which we key on.
+            return bool(
+                row.get("carrier_id") and str(row.get("origin") or "").startswith("Return of ")
+            )
         if name == "return_label_ids":
             carrier = env.row("delivery.carrier", row.get("carrier_id") or 0)
             prefix = f"LabelReturn-{carrier['delivery_type']}" if carrier else None

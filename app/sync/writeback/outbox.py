@@ -17,7 +17,15 @@ from app.store.tables import OutboxRow
 KIND_PICKING_SHIPPED = "picking.shipped"  # carrier_tracking_ref + carrier_price
 KIND_PICKING_LABELS = "picking.labels"  # ir.attachment per label
 KIND_MESSAGE = "record.message"  # chatter message (message_post)
-KINDS = (KIND_PICKING_SHIPPED, KIND_PICKING_LABELS, KIND_MESSAGE)
+KIND_ACTIVITY = "record.activity"  # a to-do for a person (mail.activity)
+KIND_PICKING_VOIDED = "picking.voided"  # tracking ref and price cleared after a void
+KINDS = (
+    KIND_PICKING_SHIPPED,
+    KIND_PICKING_LABELS,
+    KIND_MESSAGE,
+    KIND_ACTIVITY,
+    KIND_PICKING_VOIDED,
+)
 
 
 def picking_aggregate(picking_id: int) -> str:
@@ -27,9 +35,10 @@ def picking_aggregate(picking_id: int) -> str:
 def enqueue_write(
     session: Session, *, aggregate: str, kind: str, payload: dict[str, Any], dedupe_key: str
 ) -> OutboxRow | None:
-    """Add one write to the outbox unless the same ``dedupe_key`` is already there."""
+    """Add one write to the outbox unless the same write (kind + key) is already there."""
     if kind not in KINDS:
         raise ValueError(f"unknown outbox kind {kind!r}")
+    dedupe_key = f"{kind}:{dedupe_key}"
     existing = session.scalars(select(OutboxRow).where(OutboxRow.dedupe_key == dedupe_key)).first()
     if existing is not None:
         return None

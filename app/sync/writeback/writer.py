@@ -30,7 +30,13 @@ from app.core.logging import correlation, get_logger
 from app.store.tables import LabelRow, OutboxRow
 from app.sync.odoo import OdooClient, OdooError, OdooRetryableError
 from app.sync.writeback.metrics import OUTBOX_APPLIED, OUTBOX_LAG
-from app.sync.writeback.outbox import KIND_MESSAGE, KIND_PICKING_LABELS, KIND_PICKING_SHIPPED
+from app.sync.writeback.outbox import (
+    KIND_ACTIVITY,
+    KIND_MESSAGE,
+    KIND_PICKING_LABELS,
+    KIND_PICKING_SHIPPED,
+    KIND_PICKING_VOIDED,
+)
 
 log = get_logger(__name__)
 
@@ -170,6 +176,15 @@ class OdooWriter:
             self._attach_labels(payload, retry=retry)
         elif kind == KIND_MESSAGE:
             self._post_message(payload, retry=retry)
+        elif kind == KIND_ACTIVITY:
+            self._schedule_activity(payload, retry=retry)
+        elif kind == KIND_PICKING_VOIDED:
+            self._rpc(
+                self.odoo.write,
+                "stock.picking",
+                [payload["picking_id"]],
+                {"carrier_tracking_ref": False, "carrier_price": 0.0},
+            )
         else:  # enqueue_write refuses unknown kinds; a row from a newer version waits for it
             raise ValueError(f"unknown outbox kind {kind!r}")
 
@@ -227,6 +242,27 @@ class OdooWriter:
                 return
         body = payload["body_html"] + f"<p><small>Waybill ref {html.escape(ref)}</small></p>"
         self._rpc(self.odoo.message_post, model, res_id, body, subject=payload.get("subject"))
+
+    def _schedule_activity(self, payload: dict[str, Any], *, retry: bool) -> None:
+        model, res_id, ref = payload["model"], int(payload["res_id"]), payload["ref"]
+        if retry:
+            found = self._rpc(
+                self.odoo.search,
+                "mail.activity",
+                [("res_model", "=", model), ("res_id", "=", res_id), ("note", "ilike", ref)],
+                limit=1,
+            )
+            if found:
+                return
+        note = payload["note_html"] + f"<p><small>Waybill ref {html.escape(ref)}</small></p>"
+        self._rpc(
+            self.odoo.schedule_activity,
+            model,
+            res_id,
+            summary=payload["summary"],
+            note_html=note,
+            activity_type_xmlid=payload.get("activity_type_xmlid", "mail.mail_activity_data_todo"),
+        )
 
     def _rpc(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self._rpcs += 1

@@ -1,0 +1,1 @@
+"""Adapters that turn public delivery data sets into the training-data contract."""
