@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     odoo_webhook_token: SecretStr = SecretStr("sandbox-key")
 
     data_dir: Path = Path("./var")
+    mlflow_tracking_uri: str = Field(
+        default="sqlite:///./var/mlflow.db",
+        description="MLflow tracking and registry store; the service loads models by alias.",
+    )
+    model_alias: str = Field(default="champion", description="Registry alias served.")
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
