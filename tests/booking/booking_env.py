@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.carriers.sandbox import CarrierSandbox
+from app.core.config import Settings
 from app.core.db import Database
 from app.store.tables import ShipmentRow
+from app.sync.booking.directory import CarrierDirectory
 from app.sync.booking.service import BookingService
 from app.sync.intake.service import IntakeService
 from app.sync.odoo import OdooClient
@@ -27,6 +29,8 @@ class BookingEnv:
     intake: IntakeService
     booking: BookingService
     writer: OdooWriter
+    settings: Settings
+    directory: CarrierDirectory
 
     def intent_for_first_ready(self) -> ShipmentRow:
         self.intake.poll_once()

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import fakeredis
 import pytest
 from booking_env import BookingEnv
+from fastapi.testclient import TestClient
 from tenacity import wait_none
 
 from app.carriers.karrio_support import runtime
 from app.carriers.sandbox import CarrierSandbox, run_carrier_sandbox
 from app.core.config import Settings
+from app.core.context import AppContext
 from app.core.db import Database
+from app.core.queue import InProcessJobQueue
+from app.main import create_app
 from app.sync.booking.directory import CarrierChoice, CarrierDirectory
 from app.sync.booking.service import BookingService
 from app.sync.intake.service import IntakeService
@@ -63,7 +68,24 @@ def benv(db: Database) -> Iterator[BookingEnv]:
             intake=IntakeService(db=db, odoo=odoo, settings=settings),
             booking=BookingService(db=db, directory=directory),
             writer=OdooWriter(db=db, odoo=writer_odoo),
+            settings=settings,
+            directory=directory,
         )
         yield env
         odoo.close()
         writer_odoo.close()
+
+
+@pytest.fixture
+def api(benv: BookingEnv) -> Iterator[TestClient]:
+    ctx = AppContext(
+        settings=benv.settings,
+        db=benv.db,
+        redis=fakeredis.FakeRedis(),
+        queue=InProcessJobQueue(workers=1),
+    )
+    ctx.use_odoo(benv.odoo)
+    ctx.extras["carrier_directory"] = benv.directory
+    with TestClient(create_app(ctx)) as client:
+        yield client
+    ctx.queue.close()

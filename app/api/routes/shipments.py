@@ -1,24 +1,31 @@
-"""Shipment read routes."""
+"""Shipment routes: read, book (idempotent), quote, cancel, download labels."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import get_ctx
 from app.core.context import AppContext
-from app.models import ShipmentState
-from app.sync.shipments.schemas import ShipmentDetail, ShipmentPage
-from app.sync.shipments.service import get_shipment, list_shipments
+from app.core.errors import Conflict, WaybillError
+from app.core.idempotency import IdempotencyStore, fingerprint, require_key
+from app.models import ShipmentRequest, ShipmentState
+from app.sync.shipments import commands
+from app.sync.shipments.schemas import CancelView, QuotesView, ShipmentDetail, ShipmentPage
+from app.sync.shipments.service import get_label, get_shipment, list_shipments
 
-router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
+router = APIRouter(prefix="/v1", tags=["shipments"])
+ShipmentId = Annotated[str, Path(max_length=40)]
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+API_ACTOR = "api"
 
 
-@router.get("", response_model=ShipmentPage, summary="Shipments, newest first")
+@router.get("/shipments", response_model=ShipmentPage, summary="Shipments, newest first")
 async def shipments(
-    ctx: Annotated[AppContext, Depends(get_ctx)],
+    ctx: Ctx,
     state: Annotated[ShipmentState | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: Annotated[str | None, Query(max_length=40, description="next_cursor")] = None,
@@ -28,14 +35,100 @@ async def shipments(
     )
 
 
+@router.post(
+    "/shipments",
+    status_code=201,
+    summary="Book a shipment now (requires Idempotency-Key)",
+    responses={
+        201: {"model": ShipmentDetail, "description": "Booked; labels attached"},
+        202: {"description": "Stored; a dispatcher must decide (reason given)"},
+        400: {"description": "Idempotency-Key missing"},
+        409: {"description": "Same key still in flight"},
+        422: {"description": "Invalid request, unknown carrier, or the carrier refused"},
+        502: {"description": "Carrier unavailable; retry with the same key"},
+    },
+)
+async def book_shipment(
+    body: commands.BookShipmentBody,
+    ctx: Ctx,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    key = require_key(idempotency_key)
+    store = IdempotencyStore(ctx.db)
+    scope = f"POST /v1/shipments:{API_ACTOR}"
+    replay = await run_in_threadpool(
+        store.begin, scope, key, fingerprint(body.model_dump(mode="json"))
+    )
+    if replay is not None:
+        return JSONResponse(
+            replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"}
+        )
+    try:
+        status, payload = await run_in_threadpool(
+            commands.book_direct, ctx, body, idempotency_key=key, actor=API_ACTOR
+        )
+    except WaybillError as exc:
+        if exc.retryable or exc.http_status >= 500:
+            await run_in_threadpool(store.release, scope, key)
+        else:
+            await run_in_threadpool(store.complete, scope, key, exc.http_status, exc.to_body())
+        raise
+    except BaseException:
+        await run_in_threadpool(store.release, scope, key)
+        raise
+    await run_in_threadpool(store.complete, scope, key, status, payload)
+    return JSONResponse(payload, status_code=status)
+
+
 @router.get(
-    "/{shipment_id}",
+    "/shipments/{shipment_id}",
     response_model=ShipmentDetail,
     summary="One shipment",
     responses={404: {"description": "No such shipment"}},
 )
-async def shipment(
-    ctx: Annotated[AppContext, Depends(get_ctx)],
-    shipment_id: Annotated[str, Path(max_length=40)],
-) -> ShipmentDetail:
+async def shipment(ctx: Ctx, shipment_id: ShipmentId) -> ShipmentDetail:
     return await run_in_threadpool(get_shipment, ctx.db, shipment_id)
+
+
+@router.post(
+    "/shipments/{shipment_id}/cancel",
+    response_model=CancelView,
+    summary="Void the label (or close the intent if nothing was bought)",
+    responses={
+        404: {"description": "No such shipment"},
+        409: {"description": "The carrier refused to void"},
+    },
+)
+async def cancel_shipment(ctx: Ctx, shipment_id: ShipmentId) -> CancelView:
+    result = await run_in_threadpool(commands.cancel, ctx, shipment_id, actor=API_ACTOR)
+    if not result.accepted:
+        raise Conflict(
+            f"the carrier refused to void: {result.detail}",
+            code="cancel_rejected",
+            details=result.model_dump(),
+        )
+    return result
+
+
+@router.get(
+    "/shipments/{shipment_id}/labels/{label_id}",
+    summary="Label file (PDF, ZPL, PNG)",
+    responses={200: {"content": {"application/pdf": {}, "application/zpl": {}}}},
+)
+async def label_file(ctx: Ctx, shipment_id: ShipmentId, label_id: int) -> Response:
+    data, media, name = await run_in_threadpool(get_label, ctx.db, shipment_id, label_id)
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/rates", response_model=QuotesView, summary="Quotes for a stored shipment")
+async def rates_for_shipment(
+    ctx: Ctx, shipment_id: Annotated[str, Query(max_length=40)]
+) -> QuotesView:
+    return await run_in_threadpool(commands.quote_shipment, ctx, shipment_id)
+
+
+@router.post("/rates", response_model=QuotesView, summary="Quotes for a shipment request")
+async def rates_for_request(ctx: Ctx, request: ShipmentRequest) -> QuotesView:
+    return await run_in_threadpool(commands.quote, ctx, request)

@@ -23,6 +23,7 @@ from app.sync.booking.pieces import PieceSplittingAdapter
 class CarrierChoice:
     account: str
     service: str | None = None
+    strict: bool = False  # an explicit API choice: that carrier or nothing
 
 
 class CarrierDirectory:

@@ -50,7 +50,15 @@ class DefaultPolicy:
             ]
             if matching:
                 best = min(matching, key=lambda r: r.total.amount)
-                return Decision(best, "carrier set on the Odoo picking")
+                why = "carrier requested" if preferred.strict else "carrier set on the Odoo picking"
+                return Decision(best, why)
+            if preferred.strict:
+                return Decision(
+                    None,
+                    f"{preferred.account} did not quote "
+                    f"{preferred.service or 'any service'} for this shipment",
+                    needs_approval=True,
+                )
         cheapest = sorted(rates, key=lambda r: (r.total.amount, r.transit_days or 99))
         if request.promised_date is None:
             return Decision(cheapest[0], "cheapest quote (no promised date)")

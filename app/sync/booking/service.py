@@ -29,12 +29,21 @@ from app.carriers.errors import (
 )
 from app.core.audit import record_audit
 from app.core.db import Database
-from app.core.errors import Conflict, NotFound
-from app.core.logging import get_logger
-from app.models import BookingResult, CancelResult, Money, Rate, ShipmentRequest, ShipmentState
-from app.store.tables import LabelRow, RateRow, ShipmentRow
+from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.ids import new_id
+from app.core.logging import correlation_id_var, get_logger, new_correlation_id
+from app.models import (
+    BookingResult,
+    CancelResult,
+    Money,
+    Parcel,
+    Rate,
+    ShipmentRequest,
+    ShipmentState,
+)
+from app.store.tables import LabelRow, ParcelRow, RateRow, ShipmentRow
 from app.store.types import utcnow
-from app.sync.booking.directory import CarrierDirectory
+from app.sync.booking.directory import CarrierChoice, CarrierDirectory
 from app.sync.booking.messages import (
     approval_html,
     booked_html,
@@ -43,7 +52,7 @@ from app.sync.booking.messages import (
     voided_html,
 )
 from app.sync.booking.policy import Decision, DefaultPolicy, SelectionPolicy
-from app.sync.booking.rate_shop import rate_shop
+from app.sync.booking.rate_shop import RateShopResult, rate_shop
 from app.sync.writeback.outbox import (
     KIND_ACTIVITY,
     KIND_MESSAGE,
@@ -123,10 +132,11 @@ class BookingService:
             chosen = _chosen_rate(row) if row.state == ShipmentState.RATED.value else None
             key = booking_key(row)
             odoo_carrier_id = row.odoo_carrier_id
+            requested = _requested_choice(request)
         reason = "carrier chosen earlier"
         if chosen is None:
             try:
-                decision = self._decide(shipment_id, request, odoo_carrier_id)
+                decision = self._decide(shipment_id, request, odoo_carrier_id, requested)
             except CarrierRejectedError as exc:
                 return self._fail(shipment_id, "No carrier accepts this shipment", exc)
             if decision.rate is None or decision.needs_approval:
@@ -249,6 +259,68 @@ class BookingService:
             },
         )
 
+    def quote(self, request: ShipmentRequest) -> RateShopResult:
+        """Quotes from every eligible account, nothing persisted (``GET``/``POST /v1/rates``)."""
+        return rate_shop(self.directory.eligible(request), request, workers=self.rate_workers)
+
+    def create_direct(
+        self,
+        request: ShipmentRequest,
+        *,
+        idempotency_key: str,
+        actor: str,
+        account: str | None = None,
+        service: str | None = None,
+    ) -> str:
+        """An API booking: persisted as an intent first, exactly like one from Odoo."""
+        if account is not None and account not in self.directory.accounts:
+            raise Unprocessable(
+                f"unknown carrier account {account!r}",
+                details={
+                    "fields": [
+                        {
+                            "field": "carrier_account",
+                            "message": f"known: {sorted(self.directory.accounts)}",
+                        }
+                    ]
+                },
+            )
+        if account is not None:
+            request = request.model_copy(
+                update={
+                    "metadata": {
+                        **request.metadata,
+                        "requested_account": account,
+                        "requested_service": service,
+                    }
+                }
+            )
+        shipment_id = new_id("shp")
+        with self.db.session() as session:
+            session.add(
+                ShipmentRow(
+                    id=shipment_id,
+                    source="api",
+                    source_ref=idempotency_key[:64],
+                    revision=1,
+                    reference=request.reference,
+                    state=ShipmentState.INTENT.value,
+                    request=request.model_dump(mode="json"),
+                    source_snapshot={},
+                    correlation_id=correlation_id_var.get() or new_correlation_id(),
+                    parcels=[_parcel_row(i, p) for i, p in enumerate(request.parcels)],
+                )
+            )
+            record_audit(
+                session,
+                actor=actor,
+                action="shipment.created",
+                target_type="shipment",
+                target_id=shipment_id,
+                after={"source": "api", "reference": request.reference},
+            )
+        return shipment_id
+
     def _set_state(self, shipment_id: str, state: ShipmentState) -> None:
         with self.db.session() as session:
             _locked(session, shipment_id).state = state.value
@@ -256,7 +328,11 @@ class BookingService:
     # -- steps ---------------------------------------------------------------------------------
 
     def _decide(
-        self, shipment_id: str, request: ShipmentRequest, odoo_carrier_id: int | None
+        self,
+        shipment_id: str,
+        request: ShipmentRequest,
+        odoo_carrier_id: int | None,
+        requested: CarrierChoice | None = None,
     ) -> Decision:
         shop = rate_shop(self.directory.eligible(request), request, workers=self.rate_workers)
         if not shop.rates and shop.all_retryable:
@@ -267,7 +343,9 @@ class BookingService:
         rejections = [e for e in shop.errors.values() if isinstance(e, CarrierRejectedError)]
         if not shop.rates and rejections:
             raise rejections[0]  # the request itself is wrong (address, weight): a person fixes it
-        preferred = self.directory.odoo_choice(odoo_carrier_id, request.carrier_preference)
+        preferred = requested or self.directory.odoo_choice(
+            odoo_carrier_id, request.carrier_preference
+        )
         decision = self.policy.choose(request, shop.rates, preferred=preferred)
         with self.db.session() as session:
             row = _locked(session, shipment_id)
@@ -440,6 +518,24 @@ def _locked(session: Any, shipment_id: str) -> ShipmentRow:
         select(ShipmentRow).where(ShipmentRow.id == shipment_id).with_for_update()
     ).one()
     return row  # type: ignore[no-any-return]
+
+
+def _requested_choice(request: ShipmentRequest) -> CarrierChoice | None:
+    account = request.metadata.get("requested_account")
+    if not account:
+        return None
+    return CarrierChoice(account, request.metadata.get("requested_service"), strict=True)
+
+
+def _parcel_row(index: int, parcel: Parcel) -> ParcelRow:
+    dims = parcel.dims_cm
+    return ParcelRow(
+        index=index,
+        weight_kg=parcel.weight_kg,
+        length_cm=dims[0] if dims else None,
+        width_cm=dims[1] if dims else None,
+        height_cm=dims[2] if dims else None,
+    )
 
 
 def _rate_row(rate: Rate, *, chosen: bool) -> RateRow:

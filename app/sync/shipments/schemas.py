@@ -15,6 +15,14 @@ class ParcelView(BaseModel):
     tracking_number: str | None = None
 
 
+class LabelView(BaseModel):
+    id: int
+    parcel_index: int
+    tracking_number: str
+    format: str
+    odoo_attachment_id: int | None = None
+
+
 class ShipmentSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -34,6 +42,9 @@ class ShipmentDetail(ShipmentSummary):
     request: dict[str, Any] | None
     error: dict[str, Any] | None
     parcels: list[ParcelView]
+    labels: list[LabelView]
+    carrier_account: str | None
+    carrier_shipment_id: str | None
     price_amount: Decimal | None
     price_currency: str | None
     correlation_id: str
@@ -42,3 +53,26 @@ class ShipmentDetail(ShipmentSummary):
 class ShipmentPage(BaseModel):
     items: list[ShipmentSummary]
     next_cursor: str | None
+
+
+class QuoteView(BaseModel):
+    carrier: str
+    carrier_account: str
+    service: str
+    amount: Decimal
+    currency: str
+    transit_days: int | None
+    estimated_delivery: str | None
+
+
+class QuotesView(BaseModel):
+    quotes: list[QuoteView]
+    errors: dict[str, dict[str, Any]]
+
+
+class CancelView(BaseModel):
+    shipment_id: str
+    state: str
+    accepted: bool
+    detail: str
+    policy: str | None = None

@@ -7,8 +7,14 @@ from sqlalchemy.orm import selectinload
 
 from app.core.db import Database
 from app.core.errors import NotFound
-from app.store.tables import ShipmentRow
-from app.sync.shipments.schemas import ParcelView, ShipmentDetail, ShipmentPage, ShipmentSummary
+from app.store.tables import LabelRow, ShipmentRow
+from app.sync.shipments.schemas import (
+    LabelView,
+    ParcelView,
+    ShipmentDetail,
+    ShipmentPage,
+    ShipmentSummary,
+)
 
 
 def list_shipments(
@@ -30,7 +36,7 @@ def get_shipment(db: Database, shipment_id: str) -> ShipmentDetail:
         row = session.scalars(
             select(ShipmentRow)
             .where(ShipmentRow.id == shipment_id)
-            .options(selectinload(ShipmentRow.parcels))
+            .options(selectinload(ShipmentRow.parcels), selectinload(ShipmentRow.labels))
         ).first()
         if row is None:
             raise NotFound(
@@ -47,7 +53,32 @@ def get_shipment(db: Database, shipment_id: str) -> ShipmentDetail:
                 ParcelView(index=p.index, weight_kg=p.weight_kg, tracking_number=p.tracking_number)
                 for p in row.parcels
             ],
+            labels=[
+                LabelView(
+                    id=lb.id,
+                    parcel_index=lb.parcel_index,
+                    tracking_number=lb.tracking_number,
+                    format=lb.format,
+                    odoo_attachment_id=lb.odoo_attachment_id,
+                )
+                for lb in row.labels
+            ],
+            carrier_account=row.carrier_account,
+            carrier_shipment_id=row.carrier_shipment_id,
             price_amount=row.price_amount,
             price_currency=row.price_currency,
             correlation_id=row.correlation_id,
         )
+
+
+def get_label(db: Database, shipment_id: str, label_id: int) -> tuple[bytes, str, str]:
+    """Label bytes, media type and a file name, for printing at the packing station."""
+    with db.session() as session:
+        label = session.get(LabelRow, label_id)
+        if label is None or label.shipment_id != shipment_id:
+            raise NotFound(
+                f"no label {label_id} on shipment {shipment_id!r}", code="label_not_found"
+            )
+        media = {"pdf": "application/pdf", "zpl": "application/zpl", "png": "image/png"}
+        name = f"{label.tracking_number}-{label.parcel_index + 1}.{label.format}"
+        return label.data, media.get(label.format, "application/octet-stream"), name
