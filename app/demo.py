@@ -7,6 +7,7 @@ orders become shipment intents in the logs and at ``/docs``.
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -35,6 +36,21 @@ DEMO_CARRIER_MAP = {
 }
 
 
+# HS codes and declared values of the sandbox's products, so cross-border pickings can ship.
+DEMO_CUSTOMS = {
+    "FURN_0001": {"hs_code": "940521", "unit_value": "39.00", "currency": "USD"},
+    "FURN_0002": {"hs_code": "940130", "unit_value": "189.00", "currency": "USD"},
+    "FURN_0003": {"hs_code": "940360", "unit_value": "129.00", "currency": "USD"},
+    "ACC_0001": {"hs_code": "691200", "unit_value": "12.00", "currency": "USD"},
+    "ACC_0002": {"hs_code": "482020", "unit_value": "6.50", "currency": "USD"},
+    "ELEC_0001": {"hs_code": "847180", "unit_value": "34.00", "currency": "USD"},
+    "ELEC_0002": {"hs_code": "847160", "unit_value": "59.00", "currency": "USD"},
+    "TEXT_0001": {"hs_code": "630120", "unit_value": "79.00", "currency": "USD"},
+    "GARD_0001": {"hs_code": "391732", "unit_value": "29.00", "currency": "USD"},
+    "KIT_0001": {"hs_code": "732391", "unit_value": "45.00", "currency": "USD"},
+}
+
+
 def demo_settings(*, odoo_url: str, sandbox: OdooSandbox, data_dir: Path) -> Settings:
     return Settings(
         env="dev",
@@ -47,6 +63,7 @@ def demo_settings(*, odoo_url: str, sandbox: OdooSandbox, data_dir: Path) -> Set
         odoo_api_key=sandbox.api_key,
         odoo_protocol="json2" if sandbox.version.startswith("19") else "jsonrpc",
         poll_interval_seconds=15,
+        customs_catalog=json.dumps(DEMO_CUSTOMS),
         _env_file=None,  # type: ignore[call-arg]
     )
 

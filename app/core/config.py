@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         description="Without package data in Odoo, a picking heavier than this is packed into "
         "equal boxes of at most this weight (one label each). Empty: always one parcel.",
     )
+    customs_catalog: str | None = Field(
+        default=None,
+        description="JSON text or file: product default_code → hs_code, unit_value, currency, "
+        "origin_country. Needed for cross-border pickings.",
+    )
     auto_book: bool = Field(default=True, description="Book new intents without a person.")
     rate_shop_workers: int = Field(default=8, ge=1, le=64)
 

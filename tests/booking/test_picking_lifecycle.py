@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from booking_env import BookingEnv
 
 from app.models import ShipmentState
@@ -144,3 +146,31 @@ def test_cancelling_before_booking_buys_nothing(benv: BookingEnv) -> None:
     assert benv.shipment(intent.id).state == ShipmentState.CANCELLED
     assert benv.booking.book_shipment(intent.id).state == ShipmentState.CANCELLED
     assert benv.buys() == 0
+
+
+def test_cross_border_picking_ships_with_a_customs_declaration(benv: BookingEnv) -> None:
+    from app.demo import DEMO_CUSTOMS
+    from app.sync.intake.customs import load_catalog
+
+    benv.intake.catalog = {}
+    benv.intake.poll_once()
+    abroad = [
+        r
+        for r in benv.shipments()
+        if r.error and any(k.startswith("customs.items") for k in r.error.get("fields", {}))
+    ]
+    assert abroad, "demo data must hold cross-border pickings"
+    assert "WAYBILL_CUSTOMS_CATALOG" in next(iter(abroad[0].error["fields"].values()))
+
+    benv.intake.catalog = load_catalog(json.dumps(DEMO_CUSTOMS))
+    picking_id = abroad[0].odoo_picking_id
+    assert picking_id is not None
+    benv.odoo_box.write("stock.picking", [picking_id], {"origin": "customs data added"})
+    assert benv.intake.poll_once().outcomes.get("refreshed", 0) >= 1
+    row = benv.shipment(abroad[0].id)
+    assert row.state == "intent" and row.request is not None
+    items = row.request["customs"]["items"]
+    assert items and all(len(i["hs_code"]) >= 6 for i in items)
+    assert benv.booking.book_shipment(row.id).state == ShipmentState.BOOKED
+    sent = [r.body for r in benv.carrier_box.requests if r.path.endswith("/shipments")]
+    assert sent[-1]["shipment"]["customs_info"]["customs_items"]

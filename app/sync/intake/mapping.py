@@ -32,6 +32,7 @@ PICKING_FIELDS = [
     "write_date",
     "backorder_id",
     "is_return_picking",
+    "move_ids",
 ]
 PARTNER_FIELDS = [
     "id",
@@ -146,6 +147,7 @@ def picking_to_request(
     state_codes: dict[int, str],
     max_parcel_kg: Decimal | None = None,
     is_return: bool = False,
+    customs_items: list[dict[str, Any]] | None = None,
 ) -> ShipmentRequest:
     """Build the request; raise ``MappingError`` naming each field a person must fix in Odoo.
 
@@ -176,6 +178,11 @@ def picking_to_request(
             "backorder_of": m2o_id(picking.get("backorder_id")),
         },
     }
+    if customs_items:
+        raw["customs"] = {
+            "contents_type": "return" if is_return else "merchandise",
+            "items": customs_items,
+        }
     if is_return:
         raw["shipper"], raw["recipient"] = raw["recipient"], raw["shipper"]
         raw["promised_date"] = None  # no customer promise on a return

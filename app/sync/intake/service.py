@@ -30,6 +30,7 @@ from app.core.ids import new_id
 from app.core.logging import correlation_id_var, get_logger, new_correlation_id
 from app.models import ShipmentRequest, ShipmentState
 from app.store.tables import OdooHintRow, ParcelRow, ShipmentRow, SyncCursorRow
+from app.sync.intake.customs import MOVE_FIELDS, PRODUCT_FIELDS, customs_items, load_catalog
 from app.sync.intake.mapping import (
     CARRIER_FIELDS,
     PARTNER_FIELDS,
@@ -79,6 +80,7 @@ class IntakeService:
         self.clock = clock
         self.source = f"odoo:{settings.odoo_db}"
         self._shipper_id: int | None = settings.odoo_shipper_partner_id
+        self.catalog = load_catalog(settings.customs_catalog)
 
     @property
     def shipper_partner_id(self) -> int | None:
@@ -336,7 +338,31 @@ class IntakeService:
             )
         )
         related.state_codes = self._state_codes(related.partners.values())
+        self._load_customs_lines(pickings, related)
         return related
+
+    def _load_customs_lines(self, pickings: list[dict[str, Any]], related: _Related) -> None:
+        """Moves and products of cross-border pickings only: domestic ones need no declaration."""
+        shipper = related.partners.get(self.shipper_partner_id or -1, {})
+        origin = shipper.get("country_code")
+        border = [
+            p
+            for p in pickings
+            if (
+                related.partners.get(m2o_id(p.get("partner_id")) or -1, {}).get("country_code")
+                or origin
+            )
+            != origin
+        ]
+        move_ids = {m for p in border for m in (p.get("move_ids") or [])}
+        moves = self._read("stock.move", move_ids, MOVE_FIELDS)
+        for move in moves:
+            related.moves.setdefault(m2o_id(move.get("picking_id")) or -1, []).append(move)
+        related.products = _by_id(
+            self._read(
+                "product.product", {m2o_id(m.get("product_id")) for m in moves}, PRODUCT_FIELDS
+            )
+        )
 
     def _read(self, model: str, ids: Iterable[int | None], fields: list[str]) -> list[dict]:
         wanted = sorted(i for i in ids if i)
@@ -431,6 +457,17 @@ class IntakeService:
                 "shipper": "ship-from address not found in Odoo: set "
                 "WAYBILL_ODOO_SHIPPER_PARTNER_ID to the warehouse's res.partner id"
             }
+        items: list[dict[str, Any]] | None = None
+        recipient = related.partners.get(m2o_id(picking.get("partner_id")) or -1)
+        if recipient and recipient.get("country_code") != shipper.get("country_code"):
+            items, problems = customs_items(
+                related.moves.get(int(picking["id"]), []),
+                related.products,
+                self.catalog,
+                default_origin=str(shipper.get("country_code") or ""),
+            )
+            if problems:
+                return None, problems
         try:
             request = picking_to_request(
                 picking,
@@ -441,6 +478,7 @@ class IntakeService:
                 state_codes=related.state_codes,
                 max_parcel_kg=_decimal(self.settings.parcel_max_weight_kg),
                 is_return=classify(picking) == RETURN,
+                customs_items=items,
             )
         except MappingError as exc:
             return None, exc.fields
@@ -490,6 +528,8 @@ class _Related:
         self.sale_orders: dict[int, dict[str, Any]] = {}
         self.carriers: dict[int, dict[str, Any]] = {}
         self.state_codes: dict[int, str] = {}
+        self.moves: dict[int, list[dict[str, Any]]] = {}
+        self.products: dict[int, dict[str, Any]] = {}
 
 
 SHIP, RETURN, CANCELLED = "ship", "return", "cancelled"
