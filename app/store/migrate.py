@@ -27,6 +27,15 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+def head_revision() -> str:
+    """The newest migration shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
 def current_heads(url: str) -> list[str]:
     from alembic.runtime.migration import MigrationContext
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.core.config import get_settings
 from app.core.context import set_context
-from app.store.migrate import current_heads
+from app.store.migrate import current_heads, head_revision
 from app.sync.odoo_sandbox import OdooSandbox, run_sandbox_server
 
 
@@ -37,7 +37,7 @@ def env_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
 def test_db_upgrade(env_settings: str) -> None:
     result = CliRunner().invoke(cli, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert current_heads(env_settings) == ["0001"]
+    assert current_heads(env_settings) == [head_revision()]
 
 
 def test_sync_once_polls_odoo(env_settings: str, monkeypatch: pytest.MonkeyPatch) -> None:

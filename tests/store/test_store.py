@@ -10,7 +10,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.db import Base, Database
-from app.store.migrate import current_heads, downgrade, upgrade
+from app.store.migrate import current_heads, downgrade, head_revision, upgrade
 from app.store.tables import (
     AuditRow,
     LabelRow,
@@ -154,8 +154,8 @@ def test_optimistic_locking_on_shipments(db: Database) -> None:
 def test_downgrade_and_upgrade_again(tmp_path: object) -> None:
     url = f"sqlite:///{tmp_path}/mig.db"
     upgrade(url)
-    assert current_heads(url) == ["0001"]
+    assert current_heads(url) == [head_revision()]
     downgrade(url, "base")
     assert current_heads(url) == []
     upgrade(url)
-    assert current_heads(url) == ["0001"]
+    assert current_heads(url) == [head_revision()]
