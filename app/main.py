@@ -14,6 +14,7 @@ from app.api.routes import health, shipments
 from app.core.context import AppContext, get_context
 from app.core.logging import configure_logging
 from app.sync.intake import router as intake_router
+from app.sync.tracking import router as tracking_router
 
 
 def create_app(ctx: AppContext | None = None) -> FastAPI:
@@ -37,6 +38,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(intake_router.router)
     app.include_router(shipments.router)
+    app.include_router(tracking_router.router)
     return app
 
 

@@ -103,6 +103,18 @@ class Settings(BaseSettings):
     auto_book: bool = Field(default=True, description="Book new intents without a person.")
     rate_shop_workers: int = Field(default=8, ge=1, le=64)
 
+    webhook_platform_secrets: SecretStr | None = Field(
+        default=None,
+        description='JSON: tracking platform → webhook secret, e.g. {"aftership": "...", '
+        '"sendcloud": "..."}. Carrier accounts carry their own webhook secrets.',
+    )
+    tracking_poll_after_hours: float = Field(
+        default=12.0, gt=0, description="Poll a shipment's carrier when silent this long."
+    )
+    tracking_poll_batch: int = Field(
+        default=50, ge=1, le=1000, description="Most tracking numbers polled per account a cycle."
+    )
+
     webhook_max_body_bytes: int = Field(default=256 * 1024, gt=0)
     odoo_webhook_token: SecretStr = SecretStr("sandbox-key")
 

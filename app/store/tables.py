@@ -298,3 +298,53 @@ class SyncCursorRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class WebhookInboxRow(Base):
+    """A carrier or platform webhook exactly as received, stored before it is acknowledged.
+
+    ``(source, body_sha256)`` is unique: a platform redelivering the same body for two days
+    adds nothing. Parsing happens afterwards, from here, so a parser fix can replay old bodies.
+    """
+
+    __tablename__ = "webhook_inbox"
+    __table_args__ = (
+        UniqueConstraint("source", "body_sha256", name="uq_webhook_inbox_body"),
+        Index("ix_webhook_inbox_pending", "status", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32), nullable=False)
+    account_id: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    body_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
+    events: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class OutboundDeliveryRow(Base):
+    """One attempt-tracked delivery of an event to a subscriber's webhook (the delivery log)."""
+
+    __tablename__ = "outbound_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscriber", "event_id", name="uq_outbound_deliveries_event"),
+        Index("ix_outbound_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscriber: Mapped[str] = mapped_column(String(64), nullable=False)
+    event_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    event_type: Mapped[str] = mapped_column(String(48), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

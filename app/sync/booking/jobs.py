@@ -34,14 +34,19 @@ def enqueue_drain(ctx: AppContext) -> None:
     )
 
 
-def build_booking(ctx: AppContext) -> BookingService:
+def carrier_directory(ctx: AppContext) -> CarrierDirectory:
+    """One directory per process: adapters keep their token caches."""
     directory = ctx.extras.get("carrier_directory")
     if directory is None:
         directory = CarrierDirectory.from_settings(ctx.settings)
         ctx.extras["carrier_directory"] = directory
+    return directory  # type: ignore[no-any-return]
+
+
+def build_booking(ctx: AppContext) -> BookingService:
     return BookingService(
         db=ctx.db,
-        directory=directory,
+        directory=carrier_directory(ctx),
         on_writes_queued=lambda: enqueue_drain(ctx),
         rate_workers=ctx.settings.rate_shop_workers,
     )

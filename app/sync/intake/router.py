@@ -39,7 +39,7 @@ ERROR_RESPONSES = {
 }
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
+async def read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"body exceeds {limit} bytes", details={"limit": limit})
@@ -107,7 +107,7 @@ async def odoo_webhook(
     expected = ctx.settings.odoo_webhook_token.get_secret_value()
     if not token or not hmac.compare_digest(token.encode(), expected.encode()):
         raise _reject("unauthorized", Unauthorized("missing or wrong webhook token"))
-    body = await _read_limited(request, ctx.settings.webhook_max_body_bytes)
+    body = await read_limited(request, ctx.settings.webhook_max_body_bytes)
     payload = parse_payload(body)
     outcome = await run_in_threadpool(build_intake(ctx, fast=True).handle_hint, payload)
     return JSONResponse(

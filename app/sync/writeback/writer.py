@@ -77,9 +77,9 @@ class OdooWriter:
         for _ in range(max_passes):
             applied_before = report.applied
             for aggregate, rows in self._due(limit).items():
-                for row_id in rows:
-                    outcome = self._apply_one(row_id)
-                    setattr(report, outcome, getattr(report, outcome) + 1)
+                for group in _coalesce(rows):
+                    outcome = self._apply_group(group)
+                    setattr(report, outcome, getattr(report, outcome) + len(group))
                     if outcome != "applied":
                         report.blocked_aggregates.append(aggregate)
                         break
@@ -88,66 +88,78 @@ class OdooWriter:
         report.rpcs = self._rpcs
         return report
 
-    def _due(self, limit: int) -> OrderedDict[str, list[int]]:
+    def _due(self, limit: int) -> OrderedDict[str, list[tuple[int, str]]]:
         """Pending rows by aggregate; an aggregate whose oldest row is not due waits whole."""
         now = self.clock()
         with self.db.session() as session:
             rows = session.execute(
-                select(OutboxRow.id, OutboxRow.aggregate, OutboxRow.available_at)
+                select(OutboxRow.id, OutboxRow.aggregate, OutboxRow.available_at, OutboxRow.kind)
                 .where(OutboxRow.status == "pending")
                 .order_by(OutboxRow.id)
                 .limit(limit)
             ).all()
-        grouped: OrderedDict[str, list[int]] = OrderedDict()
+        grouped: OrderedDict[str, list[tuple[int, str]]] = OrderedDict()
         waiting: set[str] = set()
-        for row_id, aggregate, available_at in rows:
+        for row_id, aggregate, available_at, kind in rows:
             if aggregate in waiting:
                 continue
             if available_at > now:
                 waiting.add(aggregate)
                 continue
-            grouped.setdefault(aggregate, []).append(row_id)
+            grouped.setdefault(aggregate, []).append((row_id, kind))
         return grouped
 
-    def _apply_one(self, row_id: int) -> str:
+    def _apply_group(self, row_ids: list[int]) -> str:
+        """Apply one write, or several chatter messages of one record as a single post."""
         with self.db.session() as session:
-            row = session.get(OutboxRow, row_id)
-            if row is None or row.status != "pending":
+            rows = [
+                r
+                for r in (session.get(OutboxRow, i) for i in row_ids)
+                if r is not None and r.status == "pending"
+            ]
+            if not rows:
                 return "applied"
-            row.attempts += 1
-            kind, payload, attempts = row.kind, dict(row.payload), row.attempts
-            cid, created_at = row.correlation_id, row.created_at
+            for row in rows:
+                row.attempts += 1
+            kind, attempts = rows[0].kind, max(r.attempts for r in rows)
+            payload = _merge([dict(r.payload) for r in rows])
+            cid, created = rows[0].correlation_id, [r.created_at for r in rows]
+            ids = [r.id for r in rows]
         with correlation(cid):
             try:
                 self._apply(kind, payload, retry=attempts > 1)
             except OdooRetryableError as exc:
-                return self._after_failure(row_id, attempts, exc, retryable=True)
+                return self._after_failure(ids, attempts, exc, retryable=True)
             except OdooError as exc:
-                return self._after_failure(row_id, attempts, exc, retryable=False)
+                return self._after_failure(ids, attempts, exc, retryable=False)
             with self.db.session() as session:
-                row = session.get(OutboxRow, row_id)
-                if row is not None:
-                    row.status = "sent"
-                    row.sent_at = self.clock()
-                    row.last_error = None
-            OUTBOX_APPLIED.labels(kind, "sent").inc()
-            OUTBOX_LAG.labels(kind).observe((self.clock() - created_at).total_seconds())
+                for row_id in ids:
+                    row = session.get(OutboxRow, row_id)
+                    if row is not None:
+                        row.status, row.sent_at, row.last_error = "sent", self.clock(), None
+            for moment in created:
+                OUTBOX_APPLIED.labels(kind, "sent").inc()
+                OUTBOX_LAG.labels(kind).observe((self.clock() - moment).total_seconds())
             return "applied"
 
-    def _after_failure(self, row_id: int, attempts: int, exc: OdooError, *, retryable: bool) -> str:
+    def _after_failure(
+        self, row_ids: list[int], attempts: int, exc: OdooError, *, retryable: bool
+    ) -> str:
+        outcome = "retried" if retryable and attempts < MAX_ATTEMPTS else "dead"
+        kind = "unknown"
         with self.db.session() as session:
-            row = session.get(OutboxRow, row_id)
-            if row is None:
-                return "dead"
-            row.last_error = f"{exc.code}: {exc.message}"[:2000]
-            if retryable and attempts < MAX_ATTEMPTS:
-                backoff = min(timedelta(seconds=2**attempts), MAX_BACKOFF)
-                row.available_at = self.clock() + backoff
-                outcome = "retried"
-            else:
-                row.status = "dead"
-                outcome = "dead"
-            kind = row.kind
+            for row_id in row_ids:
+                row = session.get(OutboxRow, row_id)
+                if row is None:
+                    continue
+                kind = row.kind
+                row.last_error = f"{exc.code}: {exc.message}"[:2000]
+                if outcome == "retried":
+                    backoff = min(timedelta(seconds=2**attempts), MAX_BACKOFF)
+                    row.available_at = self.clock() + backoff
+                else:
+                    row.status = "dead"
+        row_id = row_ids[0]
         OUTBOX_APPLIED.labels(kind, outcome).inc()
         log.warning(
             "outbox_write_failed",
@@ -267,6 +279,26 @@ class OdooWriter:
     def _rpc(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self._rpcs += 1
         return fn(*args, **kwargs)
+
+
+def _coalesce(rows: list[tuple[int, str]]) -> list[list[int]]:
+    """Consecutive chatter messages for one record become one post: many events, few RPCs."""
+    groups: list[list[int]] = []
+    previous: str | None = None
+    for row_id, kind in rows:
+        if kind == KIND_MESSAGE and previous == KIND_MESSAGE:
+            groups[-1].append(row_id)
+        else:
+            groups.append([row_id])
+        previous = kind
+    return groups
+
+
+def _merge(payloads: list[dict[str, Any]]) -> dict[str, Any]:
+    if len(payloads) == 1:
+        return payloads[0]
+    first = payloads[0]
+    return {**first, "body_html": "<hr/>".join(p["body_html"] for p in payloads)}
 
 
 def label_name(prefix: str, label: LabelRow) -> str:

@@ -1,0 +1,167 @@
+"""Projecting the event log onto shipments: stored events, derived status, Odoo milestones.
+
+Runs as the ``projector`` consumer group. Each entry is stored once (``dedupe_key``), the
+shipment's status is re-derived from *all* its events (``state.derive``: order-independent), and
+a change of status owes Odoo one milestone message through the outbox. Because it depends only
+on the set of events, replaying the stream from scratch rebuilds the same states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.core.db import Database
+from app.core.events import Entry
+from app.core.logging import get_logger
+from app.models import ExceptionCategory, TrackingStatus
+from app.store.tables import ParcelRow, ShipmentRow, TrackingEventRow
+from app.sync.tracking.ingest import EVENT_TYPE
+from app.sync.tracking.messages import milestone_html
+from app.sync.tracking.metrics import EVENT_TO_PROJECTION, EVENTS_PROJECTED, STATUS_CHANGES
+from app.sync.tracking.state import TrackingState, derive
+from app.sync.writeback.outbox import KIND_MESSAGE, enqueue_write, picking_aggregate
+
+log = get_logger(__name__)
+
+Classify = Callable[[dict[str, Any]], tuple[TrackingStatus, ExceptionCategory | None] | None]
+StatusListener = Callable[[str, TrackingState, dict[str, Any]], None]
+
+
+class TrackingProjector:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        classify_unknown: Classify | None = None,
+        on_status_change: StatusListener | None = None,
+        on_writes_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.classify_unknown = classify_unknown
+        self.on_status_change = on_status_change
+        self.on_writes_queued = on_writes_queued
+        self._queued = False
+
+    def __call__(self, entry: Entry) -> None:
+        if entry.type == EVENT_TYPE:
+            self.project(entry.data)
+
+    def flush(self) -> None:
+        """After a batch: wake the outbox drain once, not per event."""
+        if self._queued and self.on_writes_queued is not None:
+            self.on_writes_queued()
+        self._queued = False
+
+    def project(self, data: dict[str, Any]) -> bool:
+        """Store one event and re-derive its shipment; False when it was a duplicate."""
+        data = dict(data)
+        if data.get("status") == TrackingStatus.UNKNOWN.value and self.classify_unknown:
+            guess = self.classify_unknown(data)
+            if guess is not None:
+                data["status"] = guess[0].value
+                data["exception_category"] = guess[1].value if guess[1] else None
+                data.setdefault("extra", {})["classified"] = True
+        occurred = datetime.fromisoformat(data["occurred_at"])
+        with self.db.session() as session:
+            shipment_id = _shipment_for(session, data["tracking_number"])
+            row = TrackingEventRow(
+                dedupe_key=data["dedupe_key"],
+                shipment_id=shipment_id,
+                carrier=data["carrier"],
+                tracking_number=data["tracking_number"],
+                occurred_at=occurred,
+                status=data["status"],
+                raw_code=data.get("raw_code"),
+                raw_description=data.get("raw_description") or "",
+                exception_category=data.get("exception_category"),
+                location=data.get("location"),
+                raw_payload=data.get("extra") or None,
+                source=str(data.get("source") or "webhook")[:16],
+            )
+            try:
+                with session.begin_nested():
+                    session.add(row)
+            except IntegrityError:
+                EVENTS_PROJECTED.labels(data["carrier"], "duplicate").inc()
+                return False
+            EVENTS_PROJECTED.labels(data["carrier"], data["status"]).inc()
+            EVENT_TO_PROJECTION.observe(max(0.0, (datetime.now(UTC) - occurred).total_seconds()))
+            if shipment_id is not None:
+                self._rederive(session, shipment_id, data)
+        return True
+
+    def _rederive(self, session: Session, shipment_id: str, trigger: dict[str, Any]) -> None:
+        shipment = session.scalars(
+            select(ShipmentRow).where(ShipmentRow.id == shipment_id).with_for_update()
+        ).one()
+        events = session.scalars(
+            select(TrackingEventRow).where(TrackingEventRow.shipment_id == shipment_id)
+        ).all()
+        state = combine(
+            [
+                derive([e for e in events if e.tracking_number == number])
+                for number in {e.tracking_number for e in events}
+            ]
+        )
+        if shipment.tracking_status == state.status.value:
+            return
+        shipment.tracking_status = state.status.value
+        shipment.tracking_status_at = state.last_event_at
+        STATUS_CHANGES.labels(state.status.value).inc()
+        latest = max(events, key=lambda e: e.occurred_at)
+        about = trigger if trigger["dedupe_key"] == latest.dedupe_key else _event_dict(latest)
+        if shipment.odoo_picking_id is not None and state.status is not TrackingStatus.UNKNOWN:
+            ref = f"{shipment.id}:track:{state.status.value}:{state.last_event_at.isoformat()}"
+            enqueue_write(
+                session,
+                aggregate=picking_aggregate(shipment.odoo_picking_id),
+                kind=KIND_MESSAGE,
+                dedupe_key=ref,
+                payload={
+                    "model": "stock.picking",
+                    "res_id": shipment.odoo_picking_id,
+                    "body_html": milestone_html(state.status, about),
+                    "ref": ref,
+                },
+            )
+            self._queued = True
+        if self.on_status_change is not None:
+            self.on_status_change(shipment.id, state, about)
+
+
+def combine(states: list[TrackingState]) -> TrackingState:
+    """A shipment of several parcels is as far as its slowest parcel; any open exception shows."""
+    if not states:
+        return derive([])
+    if len(states) == 1:
+        return states[0]
+    for state in states:
+        if state.status is TrackingStatus.EXCEPTION:
+            return state
+    return min(
+        states, key=lambda s: (s.status.milestone_rank is None, s.status.milestone_rank or 0)
+    )
+
+
+def _shipment_for(session: Session, tracking_number: str) -> str | None:
+    return session.scalars(
+        select(ParcelRow.shipment_id).where(ParcelRow.tracking_number == tracking_number).limit(1)
+    ).first()
+
+
+def _event_dict(row: TrackingEventRow) -> dict[str, Any]:
+    return {
+        "carrier": row.carrier,
+        "tracking_number": row.tracking_number,
+        "occurred_at": row.occurred_at.isoformat(),
+        "raw_description": row.raw_description,
+        "exception_category": row.exception_category,
+        "location": row.location,
+        "dedupe_key": row.dedupe_key,
+    }

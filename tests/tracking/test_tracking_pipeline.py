@@ -1,0 +1,249 @@
+"""Tracking end to end: signed webhooks → inbox → event log (real Redis) → states → Odoo."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from conftest import TrackEnv
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from app.core.events import EventLog
+from app.models import ExceptionCategory, TrackingEvent, TrackingStatus
+from app.store.tables import ParcelRow, ShipmentRow, TrackingEventRow, WebhookInboxRow
+from app.sync.tracking.ingest import event_payload
+from app.sync.tracking.jobs import build_projector
+from app.sync.tracking.state import derive
+
+pytestmark = pytest.mark.redis
+
+
+def wait_until(check: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def count(tenv: TrackEnv, table: type, *where: Any) -> int:
+    with tenv.ctx.db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(table).where(*where)) or 0)
+
+
+def status_of(tenv: TrackEnv, shipment_id: str) -> str | None:
+    with tenv.ctx.db.session() as s:
+        row = s.get(ShipmentRow, shipment_id)
+        return row.tracking_status if row else None
+
+
+@contextmanager
+def silent_carrier(tenv: TrackEnv) -> Iterator[None]:
+    """Let the carrier sandbox move a parcel along without pushing webhooks itself."""
+    url, tenv.carrier_box.webhook_url = tenv.carrier_box.webhook_url, None
+    try:
+        yield
+    finally:
+        tenv.carrier_box.webhook_url = url
+
+
+def tracker_event(tenv: TrackEnv, number: str) -> bytes:
+    with silent_carrier(tenv):
+        tenv.carrier_box.advance(number, 1)
+    tracker = tenv.carrier_box.trackers[number]
+    return json.dumps(tenv.carrier_box._event(tracker)).encode()
+
+
+def post(
+    tenv: TrackEnv, body: bytes, *, signature: str | None = None, source: str = "easypost"
+) -> httpx.Response:
+    headers = {
+        "Content-Type": "application/json",
+        "X-Hmac-Signature": signature or tenv.carrier_box.sign(body),
+    }
+    return httpx.post(
+        f"{tenv.base_url}/v1/webhooks/{source}", content=body, headers=headers, timeout=10
+    )
+
+
+def test_same_webhook_three_times_concurrently_is_stored_once(tenv: TrackEnv) -> None:
+    shipment_id, picking_id, number = tenv.booked_shipment()
+    body = tracker_event(tenv, number)
+    results: list[int] = []
+    barrier = threading.Barrier(3)
+
+    def send() -> None:
+        barrier.wait()
+        results.append(post(tenv, body).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200, 200, 200]
+    assert count(tenv, WebhookInboxRow) == 1
+    wait_until(lambda: status_of(tenv, shipment_id) is not None)
+    assert tenv.ctx.queue.join()
+    tenv.writer.drain()
+    bodies = [
+        str(m["body"])
+        for m in tenv.ctx.odoo.search_read(
+            "mail.message",
+            [("model", "=", "stock.picking"), ("res_id", "=", picking_id)],
+            ["body"],
+        )
+    ]
+    assert sum("<small>Tracking" in b for b in bodies) == 1  # one post, however many steps
+
+
+@pytest.mark.parametrize(
+    ("body", "signature", "status", "code"),
+    [
+        (b'{"object": "Event"}', "hmac-sha256-hex=" + "0" * 64, 401, "webhook_signature_invalid"),
+        (b"{not json", None, 400, "webhook_payload_invalid"),
+    ],
+)
+def test_forged_and_garbage_bodies(
+    tenv: TrackEnv, body: bytes, signature: str | None, status: int, code: str
+) -> None:
+    response = post(tenv, body, signature=signature)
+    assert response.status_code == status
+    assert response.json()["code"] == code
+    assert count(tenv, WebhookInboxRow) == 0
+
+
+def test_ten_megabyte_body_is_refused(tenv: TrackEnv) -> None:
+    body = b'{"x": "' + b"a" * (10 * 1024 * 1024) + b'"}'
+    response = post(tenv, body, signature="hmac-sha256-hex=00")
+    assert response.status_code == 413
+    assert count(tenv, WebhookInboxRow) == 0
+
+
+def test_unknown_source_is_404(tenv: TrackEnv) -> None:
+    response = post(tenv, b"{}", source="nosuchcarrier")
+    assert response.status_code == 404
+    assert response.json()["code"] == "unknown_webhook_source"
+
+
+def test_whole_life_with_an_exception_reaches_odoo_in_order(tenv: TrackEnv) -> None:
+    shipment_id, picking_id, number = tenv.booked_shipment()
+    deliveries = tenv.carrier_box.push_tracking(number, "weather_delay")
+    assert all(d.status_code == 200 for d in deliveries)
+    wait_until(lambda: status_of(tenv, shipment_id) == TrackingStatus.DELIVERED.value)
+    assert tenv.ctx.queue.join()
+    tenv.writer.drain()
+    odoo = tenv.ctx.odoo
+    bodies = [
+        str(m["body"])
+        for m in odoo.search_read(
+            "mail.message",
+            [("model", "=", "stock.picking"), ("res_id", "=", picking_id)],
+            ["body"],
+            order="id asc",
+        )
+    ]
+    titles = [
+        "Label scanned in",
+        "in transit",
+        "Delivery exception",
+        "Out for delivery",
+        "Delivered",
+    ]
+    positions = []
+    for title in titles:
+        positions.append(next(i for i, b in enumerate(bodies) if title in b))
+    assert positions == sorted(positions), bodies
+    assert any("weather" in b.lower() for b in bodies)
+
+
+def test_out_of_order_and_duplicated_pushes_end_delivered(tenv: TrackEnv) -> None:
+    shipment_id, _, number = tenv.booked_shipment()
+    tenv.carrier_box.push_tracking(number, "delivered", duplicates=True, out_of_order=True)
+    wait_until(lambda: status_of(tenv, shipment_id) == TrackingStatus.DELIVERED.value)
+
+
+def test_replay_rebuilds_the_same_states_from_scratch(tenv: TrackEnv) -> None:
+    first, _, n1 = tenv.booked_shipment()
+    second, _, n2 = tenv.booked_shipment()
+    tenv.carrier_box.push_tracking(n1, "delivered")
+    tenv.carrier_box.push_tracking(n2, "lost")
+    wait_until(lambda: status_of(tenv, first) == "delivered" and status_of(tenv, second))
+    assert tenv.ctx.queue.join()
+    before = {first: status_of(tenv, first), second: status_of(tenv, second)}
+    with tenv.ctx.db.session() as s:
+        s.query(TrackingEventRow).delete()
+        s.query(ShipmentRow).update({ShipmentRow.tracking_status: None})
+    replayed = EventLog(tenv.ctx.redis).replay(build_projector(tenv.ctx))
+    assert replayed > 0
+    assert {first: status_of(tenv, first), second: status_of(tenv, second)} == before
+    assert before[second] == TrackingStatus.EXCEPTION.value
+
+
+event_specs = st.lists(
+    st.tuples(
+        st.sampled_from(list(TrackingStatus)),
+        st.integers(0, 96),
+        st.sampled_from([None, *ExceptionCategory]),
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(event_specs, st.randoms(use_true_random=False))
+def test_shuffled_sequence_projects_to_the_in_order_result(
+    tenv: TrackEnv,
+    specs: list[tuple[TrackingStatus, int, ExceptionCategory | None]],
+    rnd: random.Random,
+) -> None:
+    """Feeding a parcel's events in any order, some twice, gives the in-order status."""
+    number = f"PROP{uuid.uuid4().hex[:16].upper()}"
+    shipment_id = f"shp_{number}"
+    with tenv.ctx.db.session() as s:
+        s.add(
+            ShipmentRow(
+                id=shipment_id,
+                source="test",
+                source_ref=number,
+                revision=1,
+                reference=number,
+                state="booked",
+                correlation_id="wb-prop",
+                parcels=[ParcelRow(index=0, weight_kg=1, tracking_number=number)],
+            )
+        )
+    t0 = datetime(2026, 11, 2, tzinfo=UTC)
+    events = [
+        TrackingEvent(
+            carrier="easypost",
+            tracking_number=number,
+            status=status,
+            occurred_at=t0 + timedelta(hours=hours),
+            raw_description=f"e{i}",
+            exception_category=category,
+        )
+        for i, (status, hours, category) in enumerate(specs)
+    ]
+    shuffled = events[:]
+    rnd.shuffle(shuffled)
+    projector = build_projector(tenv.ctx)
+    for event in shuffled + shuffled[:2]:
+        projector.project(event_payload(event, source="poll", inbox_id=None))
+    assert status_of(tenv, shipment_id) == derive(events).status.value
