@@ -16,6 +16,8 @@ db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 sync_cli = typer.Typer(help="Odoo intake.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(sync_cli, name="sync")
+events_cli = typer.Typer(help="The replayable event log.", no_args_is_help=True)
+cli.add_typer(events_cli, name="events")
 cli.add_typer(simulate_app, name="simulate", help="Synthetic shipment history.")
 
 
@@ -92,6 +94,24 @@ def sync_run() -> None:
 
     _setup_logging()
     run_forever()
+
+
+@events_cli.command("replay")
+def events_replay(
+    since: Annotated[str, typer.Option(help="Stream id (1700000000000-0) or ISO time")] = "-",
+    until: Annotated[str, typer.Option(help="Stream id or ISO time")] = "+",
+) -> None:
+    """Re-apply tracking events to shipments (idempotent: states converge to the same result)."""
+    from app.core.context import get_context
+    from app.core.events import EventLog, stream_id
+    from app.sync.tracking.jobs import build_projector
+
+    _setup_logging()
+    ctx = get_context()
+    projector = build_projector(ctx)
+    count = EventLog(ctx.redis).replay(projector, since=stream_id(since), until=stream_id(until))
+    projector.flush()
+    typer.echo(json.dumps({"replayed": count}))
 
 
 @cli.command()

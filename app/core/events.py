@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -102,6 +103,16 @@ class EventLog:
                 value = info.get("lag", info.get(b"lag"))
                 return int(value) if value is not None else None
         return None
+
+
+def stream_id(value: str) -> str:
+    """Accept a stream id, ``-``/``+``, or an ISO time (turned into its millisecond id)."""
+    if value in ("-", "+") or value.replace("-", "").isdigit():
+        return value
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{int(moment.timestamp() * 1000)}-0"
 
 
 def _text(value: Any) -> str:

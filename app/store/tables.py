@@ -73,6 +73,7 @@ class ShipmentRow(TimestampMixin, Base):
     promised_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     tracking_status: Mapped[str | None] = mapped_column(String(32))
     tracking_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    tracking_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     correlation_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 

@@ -9,15 +9,24 @@ from app.core.config import get_settings
 from app.core.logging import correlation, get_logger
 from app.sync.booking.jobs import drain_outbox
 from app.sync.intake.jobs import poll_pickings
+from app.sync.tracking.jobs import poll_tracking, project_tracking, republish_inbox
 
 log = get_logger(__name__)
+
+STEPS = (
+    ("intake", poll_pickings),
+    ("tracking_inbox", republish_inbox),
+    ("tracking_projection", project_tracking),
+    ("tracking_poll", poll_tracking),
+    ("outbox", drain_outbox),
+)
 
 
 def run_periodically(interval: float, stop: threading.Event) -> None:
     """Poll until ``stop`` is set; a failed cycle is logged and retried next interval."""
     while not stop.is_set():
         with correlation(None):
-            for name, step in (("poll", poll_pickings), ("drain", drain_outbox)):
+            for name, step in STEPS:
                 try:
                     step()
                 except Exception as exc:  # keep going: the next cycle covers this one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import timedelta
 from typing import Any
 
 from app.core.context import AppContext, get_context
@@ -11,6 +12,7 @@ from app.core.events import EventLog
 from app.core.queue import JobSpec
 from app.sync.booking.jobs import carrier_directory, enqueue_drain
 from app.sync.tracking.ingest import TrackingIngest
+from app.sync.tracking.poller import TrackingPoller
 from app.sync.tracking.projector import TrackingProjector
 from app.sync.tracking.sources import SourceRegistry
 
@@ -67,3 +69,19 @@ def republish_inbox() -> dict[str, Any]:
     if count:
         enqueue_projection(ctx)
     return {"republished": count}
+
+
+def poll_tracking() -> dict[str, Any]:
+    """Ask carriers about quiet shipments, then project what they said."""
+    ctx = get_context()
+    poller = TrackingPoller(
+        db=ctx.db,
+        directory=carrier_directory(ctx),
+        events=EventLog(ctx.redis),
+        silent_after=timedelta(hours=ctx.settings.tracking_poll_after_hours),
+        batch=ctx.settings.tracking_poll_batch,
+    )
+    published = poller.poll()
+    if published:
+        enqueue_projection(ctx)
+    return {"published": published}

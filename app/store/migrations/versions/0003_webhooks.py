@@ -1,4 +1,4 @@
-"""webhook inbox and outbound delivery log
+"""webhook inbox, outbound delivery log, tracking poll bookkeeping
 
 Revision ID: 0003
 Revises: 0002
@@ -20,6 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("shipments") as batch:
+        batch.add_column(sa.Column("tracking_checked_at", UTCDateTime(), nullable=True))
     op.create_table(
         "webhook_inbox",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -65,3 +67,5 @@ def downgrade() -> None:
     op.drop_table("outbound_deliveries")
     op.drop_index("ix_webhook_inbox_pending", table_name="webhook_inbox")
     op.drop_table("webhook_inbox")
+    with op.batch_alter_table("shipments") as batch:
+        batch.drop_column("tracking_checked_at")

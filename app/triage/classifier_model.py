@@ -1,0 +1,308 @@
+"""The triage text model: calibrated linear models over normalized text and keyword priors.
+
+Features (all computed from ``app.triage.text`` normalization, shared with training):
+
+* character n-grams (within words, 2–5) — robust to spelling, abbreviations, typos and to
+  words never seen whole (``undeliverable`` shares ``delive`` with ``delivery``);
+* word uni- and bigrams — the phrase level ("not home", "missed connection");
+* keyword-rule scores (``app.triage.classifier_rules``), one per label plus a generic
+  exception signal — domain knowledge that holds for any carrier, weighted by the model;
+* the status so far (``status_so_far``), when the caller knows it.
+
+Two multinomial logistic regressions — one on character n-grams + rules + context, one on
+word n-grams + rules + context — are averaged in log space (a small ensemble that is steadier
+across carriers than either alone), then temperature-scaled. The temperature is fitted on
+out-of-group predictions: each training *carrier* is held out in turn, so confidence reflects
+how sure the model should be on a carrier it has not seen. Below ``review_threshold`` an event
+goes to manual review instead of being guessed.
+
+``TriageModel`` is the ``Predictor`` of the training platform: ``predict(frame)`` returns
+``status, category, confidence, needs_review`` (plus ``label``); it pickles with plain
+scikit-learn objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import minimize_scalar
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from app.triage.classifier_labels import LABELS, label_category, label_status
+from app.triage.classifier_rules import N_RULE_FEATURES, rule_features, rule_hits
+from app.triage.text import event_text
+
+STATUS_SO_FAR = ("none", "info_received", "in_transit", "out_for_delivery",
+                 "available_for_pickup", "delivered", "exception", "return_to_sender",
+                 "cancelled", "unknown")
+_STATUS_INDEX = {s: i for i, s in enumerate(STATUS_SO_FAR)}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Hyper-parameters; logged to MLflow as they are."""
+
+    char_ngram: tuple[int, int] = (2, 5)
+    word_ngram: tuple[int, int] = (1, 2)
+    min_df: int = 1
+    max_features_char: int = 120_000
+    max_features_word: int = 40_000
+    c_char: float = 4.0
+    c_word: float = 4.0
+    rule_scale: float = 1.0
+    context_scale: float = 0.5
+    use_context: bool = True
+    ensemble_weight_char: float = 0.5
+    review_threshold: float = 0.5
+    calibrate: bool = True
+    calibration_folds: int = 3
+    max_iter: int = 300
+
+    def as_params(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+
+
+def frame_texts(frame: pd.DataFrame) -> list[str]:
+    """Normalized texts of an event frame (``description`` and ``code``; aliases accepted)."""
+    desc = _column(frame, "description", "raw_description")
+    code = _column(frame, "code", "raw_code")
+    return [event_text(d if isinstance(d, str) else None, c if isinstance(c, str) else None)
+            for d, c in zip(desc, code, strict=True)]
+
+
+def frame_status_so_far(frame: pd.DataFrame) -> list[str]:
+    col = _column(frame, "status_so_far", "previous_status")
+    return [s if isinstance(s, str) and s in _STATUS_INDEX else "none" for s in col]
+
+
+def _column(frame: pd.DataFrame, *names: str) -> Sequence[Any]:
+    for name in names:
+        if name in frame.columns:
+            return frame[name].tolist()
+    return [None] * len(frame)
+
+
+def _context_matrix(statuses: Sequence[str]) -> sparse.csr_matrix:
+    rows = np.arange(len(statuses))
+    cols = np.array([_STATUS_INDEX.get(s, 0) for s in statuses], dtype=np.int64)
+    data = np.ones(len(statuses))
+    return sparse.csr_matrix((data, (rows, cols)), shape=(len(statuses), len(STATUS_SO_FAR)))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class TriageModel:
+    """Fitted triage text model (see the module docstring)."""
+
+    config: ModelConfig = field(default_factory=ModelConfig)
+    classes_: np.ndarray | None = None
+    temperature_: float = 1.0
+    char_vec_: TfidfVectorizer | None = None
+    word_vec_: TfidfVectorizer | None = None
+    char_clf_: LogisticRegression | None = None
+    word_clf_: LogisticRegression | None = None
+    fit_summary_: dict[str, Any] = field(default_factory=dict)
+
+    # --- fitting ---------------------------------------------------------------------------
+    def fit(self, frame: pd.DataFrame, labels: Sequence[str], *,
+            sample_weight: np.ndarray | None = None, groups: Sequence[str] | None = None,
+            seed: int = 0) -> TriageModel:
+        """Fit on an event frame; ``groups`` (carrier per row) drive the calibration folds."""
+        texts = frame_texts(frame)
+        status = frame_status_so_far(frame)
+        y = np.asarray(labels, dtype=object)
+        self._fit_core(texts, status, y, sample_weight, seed)
+        if self.config.calibrate and groups is not None:
+            self.temperature_ = self._fit_temperature(texts, status, y, sample_weight,
+                                                      np.asarray(groups, dtype=object), seed)
+        self.fit_summary_ = {"n_train": len(y), "n_classes": len(self.classes_),
+                             "temperature": self.temperature_}
+        return self
+
+    def _fit_core(self, texts: list[str], status: list[str], y: np.ndarray,
+                  sample_weight: np.ndarray | None, seed: int) -> None:
+        cfg = self.config
+        self.char_vec_ = TfidfVectorizer(analyzer="char_wb", ngram_range=cfg.char_ngram,
+                                         min_df=cfg.min_df, sublinear_tf=True,
+                                         max_features=cfg.max_features_char, dtype=np.float32)
+        self.word_vec_ = TfidfVectorizer(analyzer="word", ngram_range=cfg.word_ngram,
+                                         min_df=cfg.min_df, sublinear_tf=True,
+                                         token_pattern=r"[a-z0-9]+",
+                                         max_features=cfg.max_features_word, dtype=np.float32)
+        xc = self.char_vec_.fit_transform(texts)
+        xw = self.word_vec_.fit_transform(texts)
+        shared = self._shared(texts, status)
+        self.char_clf_ = self._lr(cfg.c_char, seed).fit(
+            sparse.hstack([xc, shared], format="csr"), y, sample_weight=sample_weight)
+        self.word_clf_ = self._lr(cfg.c_word, seed).fit(
+            sparse.hstack([xw, shared], format="csr"), y, sample_weight=sample_weight)
+        self.classes_ = self.char_clf_.classes_
+
+    def _lr(self, c: float, seed: int) -> LogisticRegression:
+        return LogisticRegression(C=c, max_iter=self.config.max_iter, class_weight="balanced",
+                                  solver="newton-cg", random_state=seed)
+
+    def _shared(self, texts: Sequence[str], status: Sequence[str]) -> sparse.csr_matrix:
+        cfg = self.config
+        blocks = [sparse.csr_matrix(rule_features(texts) * cfg.rule_scale)]
+        if cfg.use_context:
+            blocks.append(_context_matrix(status) * cfg.context_scale)
+        return sparse.hstack(blocks, format="csr")
+
+    def _fit_temperature(self, texts: list[str], status: list[str], y: np.ndarray,
+                         sample_weight: np.ndarray | None, groups: np.ndarray,
+                         seed: int) -> float:
+        uniq = list(dict.fromkeys(groups.tolist()))
+        if len(uniq) < 2:
+            return 1.0
+        # Whole carriers per fold (at most ``calibration_folds``), so every held-out row is
+        # predicted by a model that never saw its carrier.
+        order = np.random.default_rng(seed).permutation(len(uniq))
+        k = min(self.config.calibration_folds, len(uniq))
+        fold_of = {uniq[j]: i % k for i, j in enumerate(order)}
+        fold = np.array([fold_of[g] for g in groups.tolist()])
+        logits = np.zeros((len(y), len(self.classes_)))
+        covered = np.zeros(len(y), dtype=bool)
+        full = (self.char_vec_, self.word_vec_, self.char_clf_, self.word_clf_, self.classes_)
+        try:
+            for f in range(k):
+                test = fold == f
+                train = ~test
+                if len(set(y[train])) < 2:
+                    continue
+                sub = TriageModel(config=self.config)
+                sw = None if sample_weight is None else sample_weight[train]
+                sub._fit_core([t for t, m in zip(texts, train, strict=True) if m],
+                              [s for s, m in zip(status, train, strict=True) if m],
+                              y[train], sw, seed)
+                part = sub._logits([t for t, m in zip(texts, test, strict=True) if m],
+                                   [s for s, m in zip(status, test, strict=True) if m])
+                idx = {c: i for i, c in enumerate(self.classes_)}
+                cols = [idx[c] for c in sub.classes_]
+                block = np.full((int(test.sum()), len(self.classes_)), -30.0)
+                block[:, cols] = part
+                logits[test] = block
+                covered[test] = True
+        finally:
+            self.char_vec_, self.word_vec_, self.char_clf_, self.word_clf_, self.classes_ = full
+        if not covered.any():
+            return 1.0
+        idx = {c: i for i, c in enumerate(self.classes_)}
+        target = np.array([idx[c] for c in y[covered]])
+        z = logits[covered]
+        w = np.ones(len(target)) if sample_weight is None else sample_weight[covered]
+
+        def nll(log_t: float) -> float:
+            p = _softmax(z / np.exp(log_t))
+            return float(-(w * np.log(p[np.arange(len(target)), target] + 1e-12)).sum()
+                         / w.sum())
+
+        res = minimize_scalar(nll, bounds=(-2.0, 2.0), method="bounded")
+        self.fit_summary_["oof_rows"] = int(covered.sum())
+        return float(np.exp(res.x))
+
+    # --- inference -------------------------------------------------------------------------
+    def _logits(self, texts: Sequence[str], status: Sequence[str]) -> np.ndarray:
+        assert self.char_vec_ is not None and self.word_vec_ is not None
+        assert self.char_clf_ is not None and self.word_clf_ is not None
+        shared = self._shared(texts, status)
+        xc = sparse.hstack([self.char_vec_.transform(texts), shared], format="csr")
+        xw = sparse.hstack([self.word_vec_.transform(texts), shared], format="csr")
+        a = self.config.ensemble_weight_char
+        lc = self.char_clf_.predict_log_proba(xc)
+        lw = self.word_clf_.predict_log_proba(xw)
+        return a * lc + (1 - a) * lw
+
+    def predict_proba_texts(self, texts: Sequence[str],
+                            status: Sequence[str] | None = None) -> np.ndarray:
+        """Calibrated class probabilities (columns ``classes_``) for normalized texts."""
+        status = status if status is not None else ["none"] * len(texts)
+        return _softmax(self._logits(texts, status) / self.temperature_)
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.predict_proba_texts(frame_texts(frame), frame_status_so_far(frame))
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``label, status, category, confidence, needs_review`` per row (Predictor API)."""
+        texts = frame_texts(frame)
+        status = frame_status_so_far(frame)
+        # Identical events are frequent in a tracking stream: score each distinct one once.
+        keys = pd.Index(list(zip(texts, status, strict=True)))
+        codes, uniq = pd.factorize(keys)
+        proba = self.predict_proba_texts([u[0] for u in uniq], [u[1] for u in uniq])
+        best = proba.argmax(axis=1)
+        labels = self.classes_[best][codes]
+        conf = proba[np.arange(len(best)), best][codes]
+        return predictions_frame(labels, conf, self.config.review_threshold, frame.index)
+
+    # --- explanation ---------------------------------------------------------------------------
+    def explain(self, text: str, label: str, status: str = "none", top: int = 4) -> list[str]:
+        """Words of ``text`` (normalized) that pushed towards ``label``, strongest first."""
+        assert self.char_vec_ is not None and self.word_vec_ is not None
+        assert self.char_clf_ is not None and self.word_clf_ is not None
+        k = int(np.flatnonzero(self.classes_ == label)[0])
+        contrib: dict[str, float] = {}
+        a = self.config.ensemble_weight_char
+        # Word model: each uni/bigram's weight goes to its words.
+        xw = self.word_vec_.transform([text])
+        vocab_w = self.word_vec_.get_feature_names_out()
+        coef_w = self.word_clf_.coef_[k]
+        for j, v in zip(xw.indices, xw.data, strict=True):
+            gram = vocab_w[j]
+            parts = gram.split()
+            for p in parts:
+                contrib[p] = contrib.get(p, 0.0) + (1 - a) * v * coef_w[j] / len(parts)
+        # Character model: within-word n-grams belong to exactly one word.
+        xc = self.char_vec_.transform([text])
+        vocab_c = self.char_vec_.get_feature_names_out()
+        coef_c = self.char_clf_.coef_[k]
+        grams = {vocab_c[j]: a * v * coef_c[j] for j, v in zip(xc.indices, xc.data,
+                                                                 strict=True)}
+        for word in set(text.split()):
+            padded = f" {word} "
+            lo, hi = self.config.char_ngram
+            seen = {padded[i:i + n] for n in range(lo, hi + 1)
+                    for i in range(len(padded) - n + 1)}
+            contrib[word] = contrib.get(word, 0.0) + sum(grams.get(g, 0.0) for g in seen)
+        words = sorted(((w, c) for w, c in contrib.items() if c > 0 and len(w) > 1),
+                       key=lambda x: -x[1])[:top]
+        out = [f"'{w}' (+{c:.2f})" for w, c in words]
+        hits = [h for h in rule_hits(text) if h.label == label]
+        if hits:
+            out.append("keyword rule: " + ", ".join(f"'{h.match}'" for h in hits[:3]))
+        if status != "none":
+            out.append(f"status so far: {status}")
+        return out
+
+    def params(self) -> dict[str, Any]:
+        return {**self.config.as_params(), "n_rule_features": N_RULE_FEATURES}
+
+
+def predictions_frame(labels: Sequence[str], confidence: np.ndarray, threshold: float,
+                      index: pd.Index | None = None) -> pd.DataFrame:
+    """The Predictor output columns for labels and confidences."""
+    labels = [str(x) for x in labels]
+    status = [label_status(x).value for x in labels]
+    category = [c.value if (c := label_category(x)) is not None else None for x in labels]
+    conf = np.asarray(confidence, dtype=float)
+    return pd.DataFrame({
+        "label": labels,
+        "status": status,
+        "category": category,
+        "confidence": conf,
+        "needs_review": conf < threshold,
+    }, index=index)
+
+
+__all__ = ["LABELS", "ModelConfig", "TriageModel", "frame_texts", "predictions_frame"]

@@ -1,0 +1,662 @@
+"""Features of the ETA model, shared by training and serving.
+
+Everything here is computed from what is known at the row's *prediction time* (``as_of``):
+
+* **static** columns of the shipment (lane, carrier, service, parcel, promise, calendar of the
+  ship day: weekday, local hour, holidays ahead, peak season);
+* **tracking state** at ``as_of`` (:func:`event_state`): latest status, scans, exceptions so
+  far, time since the last scan, where the parcel is now;
+* **history statistics** (:class:`HistoryIndex`): lane, service, seller ... aggregates over
+  outcomes that were *known before* ``as_of`` (delivered before it). The same code serves
+  training (each row queries the index at its own time: an expanding window that never sees
+  its own or a later outcome) and serving (the index frozen at training time).
+
+Two input formats share the machinery: ``waybill`` (the training contract: Waybill's export and
+the simulator) and ``olist`` (the contract columns the Olist adapter fills, plus a few
+order-level extras, see ``training/eta/datasets.py``). Times are UTC; calendars are local to
+the zone (``COUNTRY_TZ``, ``ZONE_TZ``) and national holidays come from the holiday rules of
+``training.simulator.calendars``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from app.models.enums import TrackingStatus
+
+QUANTILE_LEVELS: dict[str, float] = {"p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95}
+QUANTILE_COLUMNS: tuple[str, ...] = tuple(QUANTILE_LEVELS)
+STAGES: tuple[str, ...] = ("booking", "first_scan", "out_for_delivery")
+FORMATS: tuple[str, ...] = ("waybill", "olist")
+HOUR = 3600.0
+DAY_H = 24.0
+
+COUNTRY_TZ: dict[str, str] = {
+    "DE": "Europe/Berlin", "AT": "Europe/Vienna", "NL": "Europe/Amsterdam",
+    "BE": "Europe/Brussels", "FR": "Europe/Paris", "PL": "Europe/Warsaw", "IT": "Europe/Rome",
+    "ES": "Europe/Madrid", "GB": "Europe/London", "CH": "Europe/Zurich",
+    "US": "America/New_York", "BR": "America/Sao_Paulo",
+}
+ZONE_TZ: dict[str, str] = {"US-C": "America/Chicago", "US-W": "America/Los_Angeles"}
+DEFAULT_TZ = "UTC"
+
+# Statuses in the order a parcel moves through them (TrackingStatus.milestone_rank).
+STATUS_CODES: tuple[str, ...] = tuple(s.value for s in TrackingStatus)
+_RANK = {s.value: (s.milestone_rank if s.milestone_rank is not None else -1)
+         for s in TrackingStatus}
+EVENT_COLUMNS: tuple[str, ...] = (
+    "ev_n", "ev_scans", "ev_exceptions", "ev_ofd", "ev_rank", "ev_status", "ev_last_at",
+    "ev_first_scan_at", "ev_zone", "ev_country", "ev_last_exception",
+)
+
+
+# -- clocks and calendars ------------------------------------------------------------------------
+def timezones(zone: pd.Series, country: pd.Series) -> pd.Series:
+    """IANA time zone per row: zone override (US Central/West) else the country's zone."""
+    tz = country.astype("string").map(COUNTRY_TZ)
+    over = zone.astype("string").map(ZONE_TZ)
+    return over.fillna(tz).fillna(DEFAULT_TZ).astype(str)
+
+
+def to_utc_timestamps(values: pd.Series) -> pd.Series:
+    """Any timestamp column (naive = UTC, strings, tz-aware) as ``datetime64[ns, UTC]``."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    return pd.to_datetime(values, utc=True, errors="coerce", format="mixed").astype(
+        "datetime64[ns, UTC]")
+
+
+def to_dates(values: pd.Series) -> pd.Series:
+    """A date column (naive midnight, strings or tz-aware) as naive ``datetime64[ns]`` days."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_localize(None)
+    out = pd.to_datetime(values, errors="coerce", format="mixed")
+    if isinstance(out.dtype, pd.DatetimeTZDtype):
+        out = out.dt.tz_localize(None)
+    return out.dt.normalize().astype("datetime64[ns]")
+
+
+def utc_to_local(ts: pd.Series, tz: pd.Series) -> pd.Series:
+    """UTC timestamps as naive local wall-clock times of each row's zone."""
+    out = pd.Series(pd.NaT, index=ts.index, dtype="datetime64[ns]")
+    for name in pd.unique(tz):
+        sel = (tz == name).to_numpy()
+        out.iloc[np.flatnonzero(sel)] = (
+            ts[sel].dt.tz_convert(name).dt.tz_localize(None).astype("datetime64[ns]").to_numpy())
+    return out
+
+
+def local_to_utc(naive: pd.Series, tz: pd.Series) -> pd.Series:
+    """Naive local wall-clock times of each row's zone as UTC timestamps."""
+    out = pd.Series(pd.NaT, index=naive.index, dtype="datetime64[ns, UTC]")
+    for name in pd.unique(tz):
+        sel = np.flatnonzero((tz == name).to_numpy())
+        part = naive.iloc[sel].dt.tz_localize(name, ambiguous="NaT", nonexistent="shift_forward")
+        out.iloc[sel] = part.dt.tz_convert("UTC").to_numpy()
+    return out
+
+
+@lru_cache(maxsize=64)
+def holiday_days(country: str) -> np.ndarray:
+    """National holidays of ``country`` 2000-2045 as sorted ``datetime64[D]`` (none if unknown)."""
+    from training.simulator.calendars import country_holidays
+
+    return np.array(country_holidays(country, range(2000, 2046)), dtype="datetime64[D]")
+
+
+@lru_cache(maxsize=64)
+def _busdaycal(country: str) -> np.busdaycalendar:
+    return np.busdaycalendar(weekmask="1111100", holidays=holiday_days(country))
+
+
+def calendar_ahead(days: np.ndarray, country: np.ndarray, horizon: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Public holidays and Monday-Friday business days in ``[day, day + horizon)`` per row."""
+    days = days.astype("datetime64[D]")
+    n_hol = np.zeros(len(days), dtype=np.float32)
+    n_bus = np.full(len(days), np.nan, dtype=np.float32)
+    valid = ~np.isnat(days)
+    country = np.asarray(country, dtype=object)
+    for c in pd.unique(country[valid]):
+        sel = valid & (country == c)
+        hol = holiday_days(str(c))
+        d = days[sel]
+        n_hol[sel] = np.searchsorted(hol, d + horizon) - np.searchsorted(hol, d)
+        n_bus[sel] = np.busday_count(d, d + horizon, busdaycal=_busdaycal(str(c)))
+    return n_hol, n_bus
+
+
+def business_days_between(start: np.ndarray, end: np.ndarray, country: np.ndarray
+                          ) -> np.ndarray:
+    """Monday-Friday non-holiday days in ``[start, end)`` of each row's country (NaN if unknown)."""
+    start, end = start.astype("datetime64[D]"), end.astype("datetime64[D]")
+    out = np.full(len(start), np.nan, dtype=np.float32)
+    valid = ~(np.isnat(start) | np.isnat(end))
+    country = np.asarray(country, dtype=object)
+    for c in pd.unique(country[valid]):
+        sel = valid & (country == c)
+        out[sel] = np.busday_count(start[sel], end[sel], busdaycal=_busdaycal(str(c)))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _season_table() -> tuple[np.ndarray, np.ndarray]:
+    """Black Friday (day after the 4th Thursday of November) and Christmas, 1999-2046."""
+    bf, xmas = [], []
+    for year in range(1999, 2047):
+        first = date(year, 11, 1)
+        thanksgiving = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+        bf.append(thanksgiving + timedelta(days=1))
+        xmas.append(date(year, 12, 25))
+    return np.array(bf, dtype="datetime64[D]"), np.array(xmas, dtype="datetime64[D]")
+
+
+def season_features(days: np.ndarray) -> dict[str, np.ndarray]:
+    """Where a day sits in the retail peak: signed days to the nearest Black Friday and Christmas
+    (clipped to +-45), and a flag for the peak window (ten days before Black Friday to 24 Dec)."""
+    days = days.astype("datetime64[D]")
+    bf, xmas = _season_table()
+    out: dict[str, np.ndarray] = {}
+    valid = ~np.isnat(days)
+    d = np.where(valid, days, np.datetime64("2000-01-01")).astype("datetime64[D]")
+    for name, table in (("days_from_black_friday", bf), ("days_from_christmas", xmas)):
+        i = np.clip(np.searchsorted(table, d), 1, len(table) - 1)
+        before = (d - table[i - 1]).astype(np.int64)
+        after = (d - table[i]).astype(np.int64)
+        nearest = np.where(np.abs(before) <= np.abs(after), before, after)
+        out[name] = np.where(valid, np.clip(nearest, -45, 45), np.nan).astype(np.float32)
+    i = np.clip(np.searchsorted(bf, d, side="right") - 1, 0, len(bf) - 1)
+    in_peak = (d >= bf[i] - 10) & (d <= xmas[i] - 1)
+    nxt = np.clip(i + 1, 0, len(bf) - 1)
+    in_peak |= (d >= bf[nxt] - 10) & (d <= xmas[nxt] - 1)
+    out["in_peak"] = np.where(valid, in_peak, np.nan).astype(np.float32)
+    return out
+
+
+# -- history statistics without leakage ---------------------------------------------------------
+_EPOCH = np.datetime64("2000-01-01T00:00:00", "s")
+_BIG = np.int64(2) ** 32  # seconds since 2000 stay below 2**32 until 2136
+
+
+def _seconds(ts: pd.Series | np.ndarray) -> np.ndarray:
+    """UTC timestamps as int64 seconds since 2000 (NaT -> a huge value: never 'known before')."""
+    arr = pd.to_datetime(pd.Series(ts), utc=True).dt.tz_localize(None).to_numpy(
+        dtype="datetime64[s]")
+    out = (arr - _EPOCH).astype(np.int64)
+    out[np.isnat(arr)] = _BIG - 1
+    return np.clip(out, 0, _BIG - 1)
+
+
+@dataclass
+class HistoryIndex:
+    """Running sums of outcome values per group key, ordered by the time each outcome became known.
+
+    ``query(keys, times)`` returns, per row, the count and the means of the outcomes of the same
+    key known strictly before ``times`` (optionally only the last ``window_days`` of them, counted
+    back from ``min(time, last outcome)`` so a frozen index keeps answering with its newest
+    window). Means are shrunk towards the overall mean with ``prior_n`` pseudo-outcomes, so a
+    lane seen twice does not get extreme values. Sorted arrays and ``searchsorted`` only: O(log n)
+    per query, vectorized, picklable.
+    """
+
+    values: tuple[str, ...]
+    window_days: float | None = None
+    prior_n: float = 20.0
+    keys: pd.Index = field(default_factory=lambda: pd.Index([], dtype=object))
+    stamp: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    csum: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
+    prior_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    last_time: int = 0
+
+    @classmethod
+    def build(cls, keys: pd.Series, known_at: pd.Series, values: pd.DataFrame,
+              window_days: float | None = None, prior_n: float = 20.0) -> HistoryIndex:
+        t = _seconds(known_at)
+        vals = values.to_numpy(dtype=np.float64)
+        ok = (t < _BIG - 1) & np.isfinite(vals).all(axis=1) & keys.notna().to_numpy()
+        k = keys.astype(str).to_numpy()[ok]
+        t, vals = t[ok], vals[ok]
+        uniq = pd.Index(pd.unique(k))
+        code = uniq.get_indexer(k).astype(np.int64)
+        stamp = code * _BIG + t
+        order = np.argsort(stamp, kind="stable")
+        csum = np.vstack([np.zeros((1, vals.shape[1])), np.cumsum(vals[order], axis=0)])
+        prior = vals.mean(axis=0) if len(vals) else np.zeros(vals.shape[1])
+        return cls(values=tuple(values.columns), window_days=window_days, prior_n=prior_n,
+                   keys=uniq, stamp=stamp[order], csum=csum, prior_mean=prior,
+                   last_time=int(t.max()) if len(t) else 0)
+
+    def query(self, keys: pd.Series, times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """(count, smoothed means [n, len(values)]) of outcomes known strictly before ``times``."""
+        code = self.keys.get_indexer(keys.astype(str).to_numpy()).astype(np.int64)
+        t = _seconds(times)
+        known = code >= 0
+        c = np.where(known, code, 0)
+        end_t = t
+        start_t = np.zeros_like(t)
+        if self.window_days is not None:
+            end_t = np.minimum(t, self.last_time + 1)
+            start_t = np.maximum(end_t - int(self.window_days * 86400), 0)
+        end = np.searchsorted(self.stamp, c * _BIG + end_t, side="left")
+        start = np.searchsorted(self.stamp, c * _BIG + start_t, side="left")
+        n = np.where(known, end - start, 0)
+        sums = self.csum[end] - self.csum[start]
+        sums[~known] = 0.0
+        means = (sums + self.prior_n * self.prior_mean) / (n + self.prior_n)[:, None]
+        return n, means
+
+
+def join_keys(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """Columns joined into one string key (missing parts become '?')."""
+    parts = [frame[c].astype("string").fillna("?") for c in columns]
+    key = parts[0]
+    for p in parts[1:]:
+        key = key + "|" + p
+    return key.astype(str)
+
+
+# -- tracking state at a point in time ----------------------------------------------------------
+def _empty_state(index: pd.Index) -> pd.DataFrame:
+    out = pd.DataFrame(index=index)
+    for col in ("ev_n", "ev_scans", "ev_exceptions", "ev_ofd"):
+        out[col] = 0.0
+    out["ev_rank"] = -1.0
+    out["ev_status"] = pd.Series(None, index=index, dtype=object)
+    out["ev_last_at"] = pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
+    out["ev_first_scan_at"] = pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
+    for col in ("ev_zone", "ev_country", "ev_last_exception"):
+        out[col] = pd.Series(None, index=index, dtype=object)
+    return out
+
+
+def event_history(events: pd.DataFrame) -> pd.DataFrame:
+    """Per event, the shipment's tracking state right after it (cumulative over earlier events).
+
+    ``events`` needs ``shipment_id``, ``occurred_at``, ``status``; ``exception_category``,
+    ``location_zone``, ``location_country`` and ``seq`` are used when present.
+    """
+    ev = pd.DataFrame({
+        "shipment_id": events["shipment_id"].astype(str).to_numpy(),
+        "occurred_at": to_utc_timestamps(events["occurred_at"]).to_numpy(),
+        "status": events["status"].astype(str).to_numpy(),
+        "seq": (events["seq"].to_numpy() if "seq" in events
+                else np.arange(len(events))),
+    })
+    for col in ("exception_category", "location_zone", "location_country"):
+        ev[col] = (events[col].astype(object).to_numpy() if col in events
+                   else np.full(len(events), None, dtype=object))
+    ev = ev.dropna(subset=["occurred_at"]).sort_values(
+        ["shipment_id", "occurred_at", "seq"], kind="stable").reset_index(drop=True)
+    g = ev.groupby("shipment_id", sort=False)
+    status = ev["status"]
+    is_scan = ~status.isin([TrackingStatus.INFO_RECEIVED.value, TrackingStatus.CANCELLED.value,
+                            TrackingStatus.UNKNOWN.value])
+    is_exc = status == TrackingStatus.EXCEPTION.value
+    ev["ev_n"] = g.cumcount().astype(float) + 1
+    ev["ev_scans"] = is_scan.astype(float).groupby(ev["shipment_id"], sort=False).cumsum()
+    ev["ev_exceptions"] = is_exc.astype(float).groupby(ev["shipment_id"], sort=False).cumsum()
+    ev["ev_ofd"] = (status == TrackingStatus.OUT_FOR_DELIVERY.value).astype(float).groupby(
+        ev["shipment_id"], sort=False).cumsum()
+    ev["ev_rank"] = status.map(_RANK).fillna(-1).astype(float).groupby(
+        ev["shipment_id"], sort=False).cummax()
+    ev["ev_status"] = status
+    ev["ev_last_at"] = ev["occurred_at"]
+    scan_at = ev["occurred_at"].where(is_scan)
+    ev["ev_first_scan_at"] = _group_cummin_time(scan_at, ev["shipment_id"])
+    ev["ev_zone"] = ev["location_zone"].groupby(ev["shipment_id"], sort=False).ffill()
+    ev["ev_country"] = ev["location_country"].groupby(ev["shipment_id"], sort=False).ffill()
+    exc = ev["exception_category"].where(is_exc)
+    exc = exc.where(~(is_exc & exc.isna()), "unclassified")
+    ev["ev_last_exception"] = exc.groupby(ev["shipment_id"], sort=False).ffill()
+    return ev[["shipment_id", "occurred_at", *EVENT_COLUMNS]]
+
+
+def _group_cummin_time(ts: pd.Series, groups: pd.Series) -> pd.Series:
+    """Cumulative minimum of a timestamp column within consecutive groups (NaT ignored)."""
+    ns = ts.astype("int64").to_numpy().astype(np.float64)
+    ns[ts.isna().to_numpy()] = np.inf
+    out = pd.Series(ns).groupby(groups.to_numpy(), sort=False).cummin().to_numpy()
+    res = pd.Series(pd.NaT, index=ts.index, dtype="datetime64[ns, UTC]")
+    fin = np.isfinite(out)
+    res.iloc[np.flatnonzero(fin)] = pd.to_datetime(out[fin].astype(np.int64), utc=True)
+    return res
+
+
+def event_state(history: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
+    """The tracking state of each snapshot (``shipment_id``, ``as_of``): the cumulative state of
+    the last event at or before ``as_of`` (``event_history`` output), or the empty state."""
+    out = _empty_state(snapshots.index)
+    if history.empty or snapshots.empty:
+        return out
+    snap = pd.DataFrame({"shipment_id": snapshots["shipment_id"].astype(str).to_numpy(),
+                         "as_of": to_utc_timestamps(snapshots["as_of"]).to_numpy(),
+                         "_row": np.arange(len(snapshots))})
+    snap = snap.dropna(subset=["as_of"]).sort_values("as_of", kind="stable")
+    hist = history.sort_values("occurred_at", kind="stable")
+    merged = pd.merge_asof(snap, hist, left_on="as_of", right_on="occurred_at",
+                           by="shipment_id", direction="backward", allow_exact_matches=True)
+    hit = merged["ev_n"].notna().to_numpy()
+    rows = merged["_row"].to_numpy()[hit]
+    for col in EVENT_COLUMNS:
+        out.iloc[rows, out.columns.get_loc(col)] = merged[col].to_numpy()[hit]
+    return out
+
+
+def stage_of(state: pd.DataFrame) -> np.ndarray:
+    """0 booking (no carrier scan yet), 1 in the network (after the first scan), 2 out for
+    delivery or waiting at a pickup point."""
+    rank = state["ev_rank"].to_numpy(dtype=float)
+    scans = state["ev_scans"].to_numpy(dtype=float)
+    return np.where(rank >= 2, 2, np.where(scans >= 1, 1, 0)).astype(np.int64)
+
+
+# -- the featurizer -----------------------------------------------------------------------------
+WAYBILL_CATEGORICAL: tuple[str, ...] = (
+    "carrier", "carrier_account", "service", "service_level", "distance_class", "origin_zone",
+    "destination_zone", "destination_country", "customer_type", "incoterm",
+)
+OLIST_CATEGORICAL: tuple[str, ...] = ("origin_zone", "destination_zone", "goods_category")
+EVENT_CATEGORICAL: tuple[str, ...] = ("ev_status", "ev_last_exception", "ev_zone")
+WAYBILL_NUMERIC: tuple[str, ...] = (
+    "lane_distance_km", "weight_kg", "declared_value", "order_value", "price",
+    "promised_transit_days", "is_international", "needs_customs", "is_return",
+    "dangerous_goods",
+)
+OLIST_NUMERIC: tuple[str, ...] = (
+    "lane_distance_km", "weight_kg", "order_value", "price", "n_items", "n_sellers",
+    "customer_lat", "customer_lng", "seller_lat", "seller_lng",
+)
+
+
+@dataclass(frozen=True)
+class HistorySpec:
+    """One history statistic: the key columns, which outcome values, window and shrinkage."""
+
+    name: str
+    keys: tuple[str, ...]
+    values: tuple[str, ...]
+    window_days: float | None = None
+    prior_n: float = 20.0
+    known_at: str = "delivered_at"
+    with_count: bool = False
+
+
+WAYBILL_HISTORY: tuple[HistorySpec, ...] = (
+    HistorySpec("lane", ("carrier", "origin_zone", "destination_zone"), ("lr", "late"),
+                prior_n=30, with_count=True),
+    HistorySpec("svc", ("service",), ("lr", "late"), window_days=42, prior_n=50),
+    HistorySpec("dest", ("destination_zone",), ("lr",), window_days=42, prior_n=50),
+    HistorySpec("acct", ("carrier_account",), ("exc",), window_days=90, prior_n=100,
+                known_at="outcome_at"),
+)
+OLIST_HISTORY: tuple[HistorySpec, ...] = (
+    HistorySpec("lane", ("origin_zone", "destination_zone"), ("ly", "lr"), prior_n=20,
+                with_count=True),
+    HistorySpec("seller", ("olist_seller_id",), ("ly", "lr"), prior_n=10, with_count=True),
+    HistorySpec("handover", ("olist_seller_id",), ("lh",), prior_n=5,
+                known_at="handed_over_at"),
+    HistorySpec("dest3", ("destination_prefix3",), ("ly", "lr"), prior_n=20),
+    HistorySpec("dest", ("destination_zone",), ("lr",), window_days=60, prior_n=50),
+)
+
+
+def anchor_times(frame: pd.DataFrame, kind: str) -> pd.Series:
+    """The time predictions count from: ship time (waybill; booking or creation if missing) or
+    the purchase (olist)."""
+    if kind == "olist":
+        return to_utc_timestamps(frame["created_at"])
+    out = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+    for col in ("ship_at", "booked_at", "created_at"):
+        if col in frame:
+            out = out.fillna(to_utc_timestamps(frame[col]))
+    return out
+
+
+def prediction_times(frame: pd.DataFrame, kind: str) -> pd.Series:
+    """``as_of`` when given, else booking (waybill) or purchase (olist) time, else the anchor."""
+    out = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+    cols = ("as_of",) + (("created_at",) if kind == "olist" else ("booked_at", "created_at"))
+    for col in cols:
+        if col in frame:
+            out = out.fillna(to_utc_timestamps(frame[col]))
+    return out.fillna(anchor_times(frame, kind))
+
+
+def promise_points(frame: pd.DataFrame, tz_dest: pd.Series) -> pd.Series:
+    """The promised date read as midday local time at the destination (UTC)."""
+    if "promised_date" not in frame:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+    return local_to_utc(to_dates(frame["promised_date"]) + pd.Timedelta(hours=12), tz_dest)
+
+
+def outcome_values(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Outcome columns the history statistics aggregate, from a frame with delivery columns."""
+    anchor = anchor_times(frame, kind)
+    tz_d = timezones(frame["destination_zone"], frame["destination_country"])
+    promise_h = (promise_points(frame, tz_d) - anchor).dt.total_seconds() / HOUR
+    delivered = to_utc_timestamps(frame["delivered_at"])
+    actual_h = (delivered - anchor).dt.total_seconds() / HOUR
+    out = pd.DataFrame(index=frame.index)
+    out["delivered_at"] = delivered.where(actual_h > 0)
+    out["lr"] = np.log(np.clip(actual_h, 1, None) / np.clip(promise_h, 6, None))
+    if kind == "olist":
+        out["ly"] = np.log(np.clip(actual_h / DAY_H, 0.1, None))
+        handed = to_utc_timestamps(frame["handed_over_at"]) if "handed_over_at" in frame else (
+            pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]"))
+        out["handed_over_at"] = handed
+        out["lh"] = np.log1p(np.clip((handed - anchor).dt.total_seconds() / 86400, 0, None))
+    else:
+        local_day = utc_to_local(delivered, tz_d).dt.normalize()
+        out["late"] = np.clip((local_day - to_dates(frame["promised_date"])).dt.days, -7, 7)
+        n_exc = pd.to_numeric(frame.get("n_exceptions", pd.Series(0, index=frame.index)),
+                              errors="coerce")
+        out["exc"] = (n_exc.fillna(0) > 0).astype(float)
+        ended = delivered
+        if "returned_at" in frame:
+            ended = ended.fillna(to_utc_timestamps(frame["returned_at"]))
+        out["outcome_at"] = ended
+    return out
+
+
+@dataclass
+class FeatureSet:
+    """Model inputs plus what is needed to turn remaining-time predictions into ETAs."""
+
+    X: pd.DataFrame
+    anchor: pd.Series  # UTC time the hours count from
+    start_h: np.ndarray  # hours from anchor to the prediction time (>= 0)
+    stage: np.ndarray  # 0 booking, 1 first scan / in the network, 2 out for delivery
+    promise_h: np.ndarray  # hours from anchor to the promise point (NaN if none)
+    tz_dest: pd.Series
+
+
+@dataclass
+class EtaFeaturizer:
+    """Turns shipment rows (+ optional ``as_of`` and tracking state ``ev_*``) into features."""
+
+    kind: str = "waybill"
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    history: dict[str, HistoryIndex] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)
+
+    @property
+    def specs(self) -> tuple[HistorySpec, ...]:
+        return OLIST_HISTORY if self.kind == "olist" else WAYBILL_HISTORY
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        base = OLIST_CATEGORICAL if self.kind == "olist" else WAYBILL_CATEGORICAL
+        return base + (() if self.kind == "olist" else EVENT_CATEGORICAL)
+
+    def fit(self, frame: pd.DataFrame) -> EtaFeaturizer:
+        """Learn category vocabularies and build the history indices from training rows with
+        outcomes (``delivered_at`` ...). Outcomes only count from the time they became known."""
+        if self.kind not in FORMATS:
+            raise ValueError(f"unknown format {self.kind!r}")
+        frame = _with_derived_keys(frame)
+        raw = self._raw_columns(frame)
+        self.categories = {
+            c: sorted(map(str, pd.unique(raw[c].dropna()))) for c in self.categorical if c in raw
+        }
+        outcomes = outcome_values(frame, self.kind)
+        self.history = {}
+        for spec in self.specs:
+            if not all(k in frame for k in spec.keys) or spec.known_at not in outcomes:
+                continue
+            self.history[spec.name] = HistoryIndex.build(
+                join_keys(frame, spec.keys), outcomes[spec.known_at],
+                outcomes[list(spec.values)], spec.window_days, spec.prior_n)
+        self.columns = []
+        self.columns = list(self.transform(frame.head(2)).X.columns)
+        return self
+
+    def _raw_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        raw = pd.DataFrame(index=frame.index)
+        for c in self.categorical:
+            if c in frame:
+                raw[c] = frame[c].astype("string").astype(object).where(frame[c].notna())
+        return raw
+
+    def transform(self, frame: pd.DataFrame) -> FeatureSet:
+        frame = _with_derived_keys(frame)
+        kind = self.kind
+        anchor = anchor_times(frame, kind)
+        as_of = prediction_times(frame, kind)
+        start = as_of.where(as_of > anchor, anchor)
+        tz_o = timezones(frame.get("origin_zone", _none(frame)),
+                         frame.get("origin_country", _none(frame)))
+        tz_d = timezones(frame.get("destination_zone", _none(frame)),
+                         frame.get("destination_country", _none(frame)))
+        X = pd.DataFrame(index=frame.index)
+        local = utc_to_local(anchor, tz_o if kind == "waybill" else tz_d)
+        day = local.dt.normalize()
+        X["anchor_hour"] = (local - day).dt.total_seconds().to_numpy() / HOUR
+        X["anchor_weekday"] = local.dt.weekday.astype(float)
+        promised = to_dates(frame["promised_date"]) if "promised_date" in frame else (
+            pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
+        point = promise_points(frame, tz_d)
+        promise_h = ((point - anchor).dt.total_seconds() / HOUR).to_numpy()
+        X["promise_hours"] = promise_h
+        X["promise_cal_days"] = (promised - day).dt.days.astype(float)
+        dest_c = frame.get("destination_country", _none(frame)).astype(object).to_numpy()
+        X["promise_bus_days"] = business_days_between(day.to_numpy(), promised.to_numpy(), dest_c)
+        hol, bus = calendar_ahead(day.to_numpy(), dest_c, 14 if kind == "waybill" else 30)
+        X["holidays_ahead"], X["busdays_ahead"] = hol, bus
+        for name, values in season_features(day.to_numpy()).items():
+            X[name] = values
+        numeric = OLIST_NUMERIC if kind == "olist" else WAYBILL_NUMERIC
+        for c in numeric:
+            X[c] = (pd.to_numeric(frame[c], errors="coerce").astype(float)
+                    if c in frame else np.nan)
+        dims = [pd.to_numeric(frame.get(c, _none(frame)), errors="coerce").astype(float)
+                for c in ("length_cm", "width_cm", "height_cm")]
+        X["volume_l"] = dims[0] * dims[1] * dims[2] / 1000.0
+        X["max_side_cm"] = pd.concat(dims, axis=1).max(axis=1)
+        if kind == "olist":
+            self._olist_extras(frame, anchor, X)
+        else:
+            origin_c = frame.get("origin_country", _none(frame)).astype(object).to_numpy()
+            X["holidays_origin_3d"] = calendar_ahead(day.to_numpy(), origin_c, 3)[0]
+        state = _state_columns(frame)
+        stage = stage_of(state)
+        if kind == "waybill":
+            self._stage_features(frame, state, stage, anchor, start, as_of, point, tz_d,
+                                 promised, dest_c, X)
+        self._history_features(frame, as_of, X)
+        raw = self._raw_columns(frame)
+        for c in self.categorical:
+            if c in EVENT_CATEGORICAL:
+                raw[c] = state[c].astype(object).where(state[c].notna())
+            if c not in raw:
+                raw[c] = None
+            cats = self.categories.get(c, [])
+            X[c] = pd.Categorical(raw[c], categories=cats).codes.astype(np.float32)
+            X.loc[X[c] < 0, c] = np.nan
+        if self.columns:
+            X = X.reindex(columns=self.columns)
+        start_h = np.maximum((start - anchor).dt.total_seconds().to_numpy() / HOUR, 0.0)
+        return FeatureSet(X=X.astype(np.float32), anchor=anchor, start_h=start_h, stage=stage,
+                          promise_h=promise_h, tz_dest=tz_d)
+
+    def _olist_extras(self, frame: pd.DataFrame, anchor: pd.Series, X: pd.DataFrame) -> None:
+        if "booked_at" in frame:
+            X["approval_hours"] = (
+                to_utc_timestamps(frame["booked_at"]) - anchor).dt.total_seconds() / HOUR
+        if "olist_shipping_limit_at" in frame:
+            X["shipping_limit_days"] = (to_utc_timestamps(frame["olist_shipping_limit_at"])
+                                        - anchor).dt.total_seconds() / 86400
+        X["freight_ratio"] = X["price"] / X["order_value"].clip(lower=1)
+        X["same_state"] = (frame["origin_zone"].astype(str)
+                           == frame["destination_zone"].astype(str)).astype(float)
+
+    def _stage_features(self, frame: pd.DataFrame, state: pd.DataFrame, stage: np.ndarray,
+                        anchor: pd.Series, start: pd.Series, as_of: pd.Series,
+                        point: pd.Series, tz_d: pd.Series, promised: pd.Series,
+                        dest_c: np.ndarray, X: pd.DataFrame) -> None:
+        X["stage"] = stage.astype(float)
+        X["elapsed_h"] = (start - anchor).dt.total_seconds().to_numpy() / HOUR
+        for col in ("ev_n", "ev_scans", "ev_exceptions", "ev_ofd", "ev_rank"):
+            X[col] = state[col].astype(float).to_numpy()
+        last = to_utc_timestamps(state["ev_last_at"])
+        first = to_utc_timestamps(state["ev_first_scan_at"])
+        X["since_last_event_h"] = (as_of - last).dt.total_seconds().to_numpy() / HOUR
+        X["since_first_scan_h"] = (as_of - first).dt.total_seconds().to_numpy() / HOUR
+        zone = state["ev_zone"].astype(object)
+        X["at_destination_zone"] = np.where(
+            zone.isna(), np.nan, (zone == frame["destination_zone"].astype(object)).astype(float))
+        X["at_destination_country"] = np.where(
+            state["ev_country"].isna(), np.nan,
+            (state["ev_country"].astype(object)
+             == frame["destination_country"].astype(object)).astype(float))
+        now_local = utc_to_local(start, tz_d)
+        now_day = now_local.dt.normalize()
+        X["now_hour_dest"] = (now_local - now_day).dt.total_seconds().to_numpy() / HOUR
+        X["now_weekday_dest"] = now_local.dt.weekday.astype(float).to_numpy()
+        X["promise_left_h"] = (point - start).dt.total_seconds().to_numpy() / HOUR
+        X["promise_left_bus_days"] = business_days_between(
+            now_day.to_numpy(), promised.to_numpy(), dest_c)
+
+    def _history_features(self, frame: pd.DataFrame, as_of: pd.Series, X: pd.DataFrame) -> None:
+        for spec in self.specs:
+            index = self.history.get(spec.name)
+            if index is None or not all(k in frame for k in spec.keys):
+                for v in spec.values:
+                    X[f"hist_{spec.name}_{v}"] = np.nan
+                continue
+            n, means = index.query(join_keys(frame, spec.keys), as_of)
+            if spec.with_count:
+                X[f"hist_{spec.name}_n"] = np.log1p(n).astype(np.float32)
+            for j, v in enumerate(spec.values):
+                X[f"hist_{spec.name}_{v}"] = means[:, j]
+
+    def categorical_columns(self) -> list[str]:
+        return [c for c in self.columns if c in self.categorical]
+
+
+def _none(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(None, index=frame.index, dtype=object)
+
+
+def _with_derived_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    if "destination_postal_prefix" in frame and "destination_prefix3" not in frame:
+        frame = frame.assign(
+            destination_prefix3=frame["destination_postal_prefix"].astype("string").str[:3])
+    return frame
+
+
+def _state_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The ``ev_*`` columns of a frame, or the empty (booking) state when absent."""
+    state = _empty_state(frame.index)
+    for col in EVENT_COLUMNS:
+        if col in frame:
+            state[col] = frame[col].to_numpy()
+    for col in ("ev_n", "ev_scans", "ev_exceptions", "ev_ofd"):
+        state[col] = pd.to_numeric(state[col], errors="coerce").fillna(0.0)
+    state["ev_rank"] = pd.to_numeric(state["ev_rank"], errors="coerce").fillna(-1.0)
+    return state

@@ -1,0 +1,78 @@
+"""The MLflow pyfunc wrapper of a Waybill predictor, and loading one back from the registry.
+
+Kept apart from ``app.triage.registry`` because importing MLflow takes about a second: code
+that only needs names or baselines should not pay for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import mlflow
+import pandas as pd
+
+from app.triage.registry import Predictor, registered_name
+
+_uri_lock = threading.RLock()
+
+
+class PredictorModel(mlflow.pyfunc.PythonModel):
+    """A ``Predictor`` as an MLflow python model; ``mlflow.pyfunc.load_model`` gives it back."""
+
+    def __init__(self, predictor: Predictor) -> None:
+        self.predictor = predictor
+
+    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None
+                ) -> pd.DataFrame:
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(
+            model_input)
+        return self.predictor.predict(frame)
+
+
+@contextmanager
+def tracking(uri: str) -> Iterator[None]:
+    """Point MLflow's process-wide tracking and registry URIs at ``uri`` for a block.
+
+    MLflow resolves ``models:/`` URIs through its global registry URI; the lock keeps two
+    managers (or a test and the service) from crossing wires inside one process.
+    """
+    with _uri_lock:
+        before_tracking = mlflow.get_tracking_uri()
+        before_registry = mlflow.get_registry_uri()
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        try:
+            yield
+        finally:
+            mlflow.set_tracking_uri(before_tracking)
+            mlflow.set_registry_uri(before_registry)
+
+
+def unwrap(model: Any) -> Predictor:
+    """The Waybill predictor inside a loaded pyfunc model (or the model itself if foreign)."""
+    inner = model.unwrap_python_model() if hasattr(model, "unwrap_python_model") else model
+    predictor = getattr(inner, "predictor", None)
+    if predictor is not None:
+        return predictor  # type: ignore[no-any-return]
+    return _PyfuncPredictor(model)
+
+
+class _PyfuncPredictor:
+    """Adapter for a registered model that is not a ``PredictorModel`` (e.g. a sklearn flavor)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out = self.model.predict(frame)
+        return out if isinstance(out, pd.DataFrame) else pd.DataFrame({"prediction": out})
+
+
+def load_version(uri: str, name: str, version: str | int) -> Predictor:
+    """Load version ``version`` of model ``name`` (``triage`` or ``waybill-triage``)."""
+    with tracking(uri):
+        model = mlflow.pyfunc.load_model(f"models:/{registered_name(name)}/{version}")
+    return unwrap(model)
