@@ -115,6 +115,11 @@ class Settings(BaseSettings):
         default=50, ge=1, le=1000, description="Most tracking numbers polled per account a cycle."
     )
 
+    outbound_webhooks: SecretStr | None = Field(
+        default=None,
+        description='JSON list of subscribers: [{"name", "url", "secret", "events": ["*"]}].',
+    )
+
     webhook_max_body_bytes: int = Field(default=256 * 1024, gt=0)
     odoo_webhook_token: SecretStr = SecretStr("sandbox-key")
 

@@ -21,6 +21,7 @@ from app.core.logging import get_logger
 log = get_logger(__name__)
 
 TRACKING_STREAM = "waybill:events:tracking"
+SHIPMENT_STREAM = "waybill:events:shipments"  # derived facts: status changes, ETA moves, ...
 MAX_LEN = 5_000_000  # approximate trim: months of events at a large shipper's volume
 
 

@@ -9,7 +9,12 @@ from app.core.config import get_settings
 from app.core.logging import correlation, get_logger
 from app.sync.booking.jobs import drain_outbox
 from app.sync.intake.jobs import poll_pickings
-from app.sync.tracking.jobs import poll_tracking, project_tracking, republish_inbox
+from app.sync.tracking.jobs import (
+    fan_out_outbound,
+    poll_tracking,
+    project_tracking,
+    republish_inbox,
+)
 
 log = get_logger(__name__)
 
@@ -18,6 +23,7 @@ STEPS = (
     ("tracking_inbox", republish_inbox),
     ("tracking_projection", project_tracking),
     ("tracking_poll", poll_tracking),
+    ("outbound_webhooks", fan_out_outbound),
     ("outbox", drain_outbox),
 )
 

@@ -8,15 +8,19 @@ from datetime import timedelta
 from typing import Any
 
 from app.core.context import AppContext, get_context
-from app.core.events import EventLog
+from app.core.events import SHIPMENT_STREAM, Entry, EventLog
 from app.core.queue import JobSpec
 from app.sync.booking.jobs import carrier_directory, enqueue_drain
+from app.sync.outbound.service import OutboundDispatcher, load_subscribers
 from app.sync.tracking.ingest import TrackingIngest
 from app.sync.tracking.poller import TrackingPoller
 from app.sync.tracking.projector import TrackingProjector
 from app.sync.tracking.sources import SourceRegistry
+from app.sync.tracking.state import TrackingState
 
 PROJECT_JOB = "app.sync.tracking.jobs.project_tracking"
+OUTBOUND_JOB = "app.sync.tracking.jobs.fan_out_outbound"
+STATUS_CHANGED = "shipment.status_changed"
 PROJECTOR_GROUP = "projector"
 
 
@@ -30,11 +34,31 @@ def build_ingest(ctx: AppContext) -> TrackingIngest:
 
 def build_projector(ctx: AppContext) -> TrackingProjector:
     hooks = ctx.extras.get("tracking_hooks", {})
+    shipments = EventLog(ctx.redis, SHIPMENT_STREAM)
+    extra_listener = hooks.get("on_status_change")
+
+    def status_changed(shipment_id: str, state: TrackingState, event: dict[str, Any]) -> None:
+        shipments.publish(
+            STATUS_CHANGED,
+            {
+                "shipment_id": shipment_id,
+                "status": state.status.value,
+                "milestone": state.milestone.value if state.milestone else None,
+                "exception_category": state.open_exception.value if state.open_exception else None,
+                "occurred_at": state.last_event_at,
+                "carrier": event.get("carrier"),
+                "tracking_number": event.get("tracking_number"),
+                "description": event.get("raw_description"),
+            },
+        )
+        if extra_listener is not None:
+            extra_listener(shipment_id, state, event)
+
     return TrackingProjector(
         db=ctx.db,
         classify_unknown=hooks.get("classify_unknown"),
-        on_status_change=hooks.get("on_status_change"),
-        on_writes_queued=lambda: enqueue_drain(ctx),
+        on_status_change=status_changed,
+        on_writes_queued=lambda: (enqueue_drain(ctx), enqueue_outbound(ctx)),
     )
 
 
@@ -85,3 +109,35 @@ def poll_tracking() -> dict[str, Any]:
     if published:
         enqueue_projection(ctx)
     return {"published": published}
+
+
+def enqueue_outbound(ctx: AppContext) -> None:
+    if ctx.settings.outbound_webhooks is not None:
+        ctx.queue.enqueue(
+            JobSpec(
+                OUTBOUND_JOB,
+                (),
+                job_id="outbound-webhooks",
+                queue="tracking",
+                retry_intervals=(5, 30),
+            )
+        )
+
+
+def fan_out_outbound() -> dict[str, Any]:
+    """Turn new shipment events into delivery rows, then attempt what is due."""
+    ctx = get_context()
+    raw = ctx.settings.outbound_webhooks
+    subscribers = load_subscribers(raw.get_secret_value() if raw else None)
+    if not subscribers:
+        return {"subscribers": 0}
+    dispatcher = ctx.extras.get("outbound") or OutboundDispatcher(
+        db=ctx.db, subscribers=subscribers
+    )
+    ctx.extras["outbound"] = dispatcher
+
+    def enqueue(entry: Entry) -> None:
+        dispatcher.enqueue(entry.id, entry.type, entry.data)
+
+    queued = EventLog(ctx.redis, SHIPMENT_STREAM).consume("outbound", consumer_name(), enqueue)
+    return {"queued": queued, **dispatcher.deliver_due()}

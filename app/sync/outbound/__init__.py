@@ -1,0 +1,1 @@
+"""Outbound webhooks: Waybill events pushed to other systems, signed, retried, logged."""
