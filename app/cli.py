@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +18,41 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(sync_cli, name="sync")
 events_cli = typer.Typer(help="The replayable event log.", no_args_is_help=True)
 cli.add_typer(events_cli, name="events")
+dlq_cli = typer.Typer(help="Dead-lettered jobs.", no_args_is_help=True)
+cli.add_typer(dlq_cli, name="dlq")
+
+
+def _dead_letters() -> Any:
+    from app.core.context import get_context
+    from app.core.dlq import dead_letters_for
+
+    return dead_letters_for(get_context().queue)
+
+
+@dlq_cli.command("list")
+def dlq_list() -> None:
+    """Every dead letter: id, queue, job, attempts, reason."""
+    for item in _dead_letters().list():
+        typer.echo(json.dumps(item.to_body(), default=str))
+
+
+@dlq_cli.command("show")
+def dlq_show(dead_id: str) -> None:
+    typer.echo(json.dumps(_dead_letters().show(dead_id).to_body(), default=str, indent=2))
+
+
+@dlq_cli.command("replay")
+def dlq_replay(dead_id: str) -> None:
+    """Queue the job again once its cause is fixed; jobs are idempotent."""
+    typer.echo(json.dumps({"replayed": dead_id, "job_id": _dead_letters().replay(dead_id)}))
+
+
+@dlq_cli.command("discard")
+def dlq_discard(dead_id: str) -> None:
+    _dead_letters().discard(dead_id)
+    typer.echo(json.dumps({"discarded": dead_id}))
+
+
 cli.add_typer(simulate_app, name="simulate", help="Synthetic shipment history.")
 
 

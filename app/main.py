@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.middleware import CorrelationMiddleware
-from app.api.routes import health, shipments
+from app.api.routes import admin, health, shipments
 from app.core.context import AppContext, get_context
 from app.core.logging import configure_logging
 from app.sync.intake import router as intake_router
@@ -39,6 +39,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.include_router(intake_router.router)
     app.include_router(shipments.router)
     app.include_router(tracking_router.router)
+    app.include_router(admin.router)
     return app
 
 

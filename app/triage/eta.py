@@ -195,6 +195,9 @@ class EtaBaseline:
             ratios = np.array([self.ratio_quantiles.get(str(c), default) for c in carriers],
                               dtype=float).reshape(len(frame), 4)
             ratios[:, 1] = 1.0  # the promise itself is the point prediction
+            ratios[:, 0] = np.minimum(ratios[:, 0], 1.0)
+            ratios[:, 2] = np.maximum(ratios[:, 2], 1.0)
+            ratios[:, 3] = np.maximum(ratios[:, 3], ratios[:, 2])
             have = np.isfinite(promise_h) & (promise_h > 0)
             out[have] = promise_h[have, None] * ratios[have]
         if "as_of" in frame:
