@@ -169,3 +169,36 @@ def test_odoo_outage_queues_writes_and_drains_them_in_order(benv: BookingEnv) ->
     assert benv.writer.drain().applied == 3
     assert intent.odoo_picking_id is not None
     assert benv.picking(intent.odoo_picking_id)["carrier_tracking_ref"]
+
+
+def test_down_carrier_named_in_odoo_is_not_silently_replaced(
+    benv: BookingEnv, redis_conn: object
+) -> None:
+    """The picking asks for UPS Ground; while it is down the intent waits, with a suggestion."""
+    from app.core.breaker import CircuitBreaker
+    from app.sync.booking.directory import CarrierChoice, CarrierDirectory
+
+    directory = CarrierDirectory(
+        [benv.carrier_box.account(), benv.carrier_box.account("backup-easypost")],
+        {"UPS Ground": CarrierChoice("sandbox-easypost")},
+        breakers=redis_conn,  # type: ignore[arg-type]
+    )
+    booking = BookingService(db=benv.db, directory=directory)
+    intent = benv.intent_for_first_ready()
+    assert intent.odoo_picking_id is not None
+    ups = benv.odoo.search("delivery.carrier", [("name", "=", "UPS Ground")])[0]
+    benv.odoo_box.write("stock.picking", [intent.odoo_picking_id], {"carrier_id": ups})
+    benv.intake.poll_once()
+    breaker = CircuitBreaker(redis_conn, "sandbox-easypost", failure_threshold=2)  # type: ignore[arg-type]
+    breaker.record_failure()
+    breaker.record_failure()  # sustained failures: the preferred account's circuit is open
+    with pytest.raises(CarrierUnavailableError):
+        booking.book_shipment(intent.id)
+    assert benv.shipment(intent.id).state == ShipmentState.INTENT
+    assert benv.buys() == 0
+    benv.writer.drain()
+    assert intent.odoo_picking_id is not None
+    assert any(
+        "is unavailable" in m and "Available now instead" in m
+        for m in benv.messages(intent.odoo_picking_id)
+    )

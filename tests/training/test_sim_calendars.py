@@ -27,17 +27,24 @@ def test_easter_and_national_holidays() -> None:
 
 def test_business_days_skip_weekends_and_holidays() -> None:
     thursday_before_easter = np.array(["2024-03-28"], dtype="datetime64[D]")
-    out = busday_offset_grouped(thursday_before_easter, np.array([1]), np.array([0]),
-                                np.array([0]), ("DE",), (WEEKMASK_MON_FRI,), (2023, 2025))
+    out = busday_offset_grouped(
+        thursday_before_easter,
+        np.array([1]),
+        np.array([0]),
+        np.array([0]),
+        ("DE",),
+        (WEEKMASK_MON_FRI,),
+        (2023, 2025),
+    )
     assert out[0] == np.datetime64("2024-04-02")  # Good Friday and Easter Monday skipped
 
 
 def test_clock_offsets_follow_daylight_saving() -> None:
     w = DEFAULT_WORLD
-    zones = np.array([w.zone_index("DE-W"), w.zone_index("DE-W"), w.zone_index("GB-SE"),
-                      w.zone_index("US-W")])
-    days = np.array(["2024-01-15", "2024-07-15", "2024-07-15", "2024-07-15"],
-                    dtype="datetime64[D]")
+    zones = np.array(
+        [w.zone_index("DE-W"), w.zone_index("DE-W"), w.zone_index("GB-SE"), w.zone_index("US-W")]
+    )
+    days = np.array(["2024-01-15", "2024-07-15", "2024-07-15", "2024-07-15"], dtype="datetime64[D]")
     assert w.utc_offset(zones, days).tolist() == [1.0, 2.0, 1.0, -7.0]
     utc = w.local_to_utc(days, np.full(4, 17.0), zones)
     back_day, back_hour = w.utc_to_local(utc, zones)
@@ -45,7 +52,6 @@ def test_clock_offsets_follow_daylight_saving() -> None:
 
 
 def test_peak_intensity_shape() -> None:
-    days = np.array(["2024-06-01", "2024-11-29", "2024-12-10", "2025-01-20"],
-                    dtype="datetime64[D]")
+    days = np.array(["2024-06-01", "2024-11-29", "2024-12-10", "2025-01-20"], dtype="datetime64[D]")
     p = peak_intensity(days)
     assert p[0] == 0 and p[3] == 0 and 0.5 < p[1] < 1 and p[2] == 1

@@ -13,10 +13,24 @@ from training.simulator.io import read_tables
 
 def test_history_command_writes_tables_and_prints_summary(tmp_path: Path) -> None:
     out = tmp_path / "hist"
-    result = CliRunner().invoke(simulate_app, [
-        "history", "--days", "5", "--seed", "3", "--out", str(out), "--format", "csv",
-        "--shipments-per-day", "30", "--start", "2024-05-06",
-    ])
+    result = CliRunner().invoke(
+        simulate_app,
+        [
+            "history",
+            "--days",
+            "5",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--format",
+            "csv",
+            "--shipments-per-day",
+            "30",
+            "--start",
+            "2024-05-06",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["valid"] is True and summary["seconds"] >= 0

@@ -101,11 +101,12 @@ CORRUPTIONS: list[tuple[Callable[[Tables], None], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("corrupt", "expected"), CORRUPTIONS,
-                         ids=[c.__name__.strip("_") for c, _ in CORRUPTIONS])
-def test_corrupted_frames_fail_with_a_clear_message(history: History,
-                                                    corrupt: Callable[[Tables], None],
-                                                    expected: str) -> None:
+@pytest.mark.parametrize(
+    ("corrupt", "expected"), CORRUPTIONS, ids=[c.__name__.strip("_") for c, _ in CORRUPTIONS]
+)
+def test_corrupted_frames_fail_with_a_clear_message(
+    history: History, corrupt: Callable[[Tables], None], expected: str
+) -> None:
     tables = _copy(history)
     corrupt(tables)
     report = validate_tables(tables)
@@ -131,7 +132,8 @@ def test_a_subset_of_tables_validates_on_its_own(history: History) -> None:
 
 def test_optional_columns_may_be_absent_and_extra_columns_pass(history: History) -> None:
     s = history.shipments.drop(columns=["goods_category", "policy", "n_quotes"]).assign(
-        my_feature=1.0)
+        my_feature=1.0
+    )
     assert validate_tables({"shipments": s}).ok
 
 

@@ -30,8 +30,9 @@ def test_different_seed_gives_different_tables(small_config: SimulationConfig) -
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
-def test_files_round_trip_and_validate(small_config: SimulationConfig, tmp_path: Path,
-                                       fmt: Format) -> None:
+def test_files_round_trip_and_validate(
+    small_config: SimulationConfig, tmp_path: Path, fmt: Format
+) -> None:
     hist = simulate_history(small_config)
     write_tables(hist.tables(), tmp_path, fmt, hist.manifest())
     back = read_tables(tmp_path)
@@ -56,7 +57,8 @@ def test_volume_follows_shipments_per_day(small_config: SimulationConfig) -> Non
 
 
 def test_a_window_without_working_days_gives_empty_valid_tables() -> None:
-    hist = simulate_history(SimulationConfig(days=1, start=date(2024, 1, 7), seed=1,
-                                             shipments_per_day=5))  # a Sunday
+    hist = simulate_history(
+        SimulationConfig(days=1, start=date(2024, 1, 7), seed=1, shipments_per_day=5)
+    )  # a Sunday
     assert len(hist.shipments) == 0 and len(hist.events) == 0
     assert validate_tables(hist.tables()).ok

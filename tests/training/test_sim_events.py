@@ -24,8 +24,14 @@ def _check_lives(hist: History) -> None:
     assert (first["status"].astype(object) == "info_received").all()
     last = ev.groupby("shipment_id", sort=False).tail(1).set_index("shipment_id")
     final = hist.deliveries.set_index("shipment_id")["final_status"].astype(object)
-    expected_last = final.map({"delivered": "delivered", "return_to_sender": "return_to_sender",
-                               "cancelled": "cancelled", "exception": "exception"})
+    expected_last = final.map(
+        {
+            "delivered": "delivered",
+            "return_to_sender": "return_to_sender",
+            "cancelled": "cancelled",
+            "exception": "exception",
+        }
+    )
     assert (last["status"].astype(object) == expected_last.loc[last.index]).all()
     # Exactly one delivered event per delivered shipment, at deliveries.delivered_at.
     delivered = ev[status == "delivered"].set_index("shipment_id")["occurred_at"]
@@ -92,8 +98,9 @@ def test_customer_returns_travel_back_to_the_warehouse(history: History) -> None
     assert (ret["origin_zone"].to_numpy() == parent["destination_zone"].to_numpy()).all()
     assert (ret["created_at"].to_numpy() > parent["created_at"].to_numpy()).all()
     wh_zone = {"WH-DE1": "DE-W", "WH-NL1": "NL-S"}
-    assert (ret["destination_zone"].astype(object)
-            == ret["warehouse"].astype(object).map(wh_zone)).all()
+    assert (
+        ret["destination_zone"].astype(object) == ret["warehouse"].astype(object).map(wh_zone)
+    ).all()
 
 
 def test_missing_scans_and_unknown_statuses_occur(history: History) -> None:
@@ -101,6 +108,8 @@ def test_missing_scans_and_unknown_statuses_occur(history: History) -> None:
     per = ev.groupby("shipment_id")["event_key"].agg(lambda k: "ms.hub_arrival" in set(k))
     assert 0.9 < per.mean() < 0.99
     assert (ev["status"].astype(object) == "unknown").any()
-    assert np.isin(ev["status"].astype(object).unique(), [
-        *RANK, "exception", "return_to_sender", "cancelled", "unknown"]).all()
+    assert np.isin(
+        ev["status"].astype(object).unique(),
+        [*RANK, "exception", "return_to_sender", "cancelled", "unknown"],
+    ).all()
     assert pd.api.types.is_integer_dtype(ev["seq"])

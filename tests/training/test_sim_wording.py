@@ -47,7 +47,7 @@ def test_codes_are_not_a_shared_vocabulary() -> None:
         if p.code:
             by_carrier.setdefault(p.carrier, set()).add(p.code)
     codes = list(by_carrier.values())
-    overlaps = [len(a & b) / len(a | b) for i, a in enumerate(codes) for b in codes[i + 1:]]
+    overlaps = [len(a & b) / len(a | b) for i, a in enumerate(codes) for b in codes[i + 1 :]]
     assert max(overlaps) < 0.2
     # One carrier's codes only know the status: the text is the only signal there.
     assert len(by_carrier["velox"]) <= 9

@@ -37,20 +37,22 @@ def test_peak_season_raises_volume(history: History) -> None:
     assert dec > 1.4 * oct_
 
 
-def test_weather_event_raises_exception_rate_in_its_region_and_window(history: History
-                                                                       ) -> None:
+def test_weather_event_raises_exception_rate_in_its_region_and_window(history: History) -> None:
     s = history.shipments.set_index("shipment_id")
-    d = history.deliveries.set_index("shipment_id").join(
-        s[["origin_zone", "destination_zone"]])
+    d = history.deliveries.set_index("shipment_id").join(s[["origin_zone", "destination_zone"]])
     d = d[d["handed_over_at"].notna()]
-    weather_exc = set(history.events.loc[
-        history.events["exception_category"].astype(object) == "weather_delay", "shipment_id"])
+    weather_exc = set(
+        history.events.loc[
+            history.events["exception_category"].astype(object) == "weather_delay", "shipment_id"
+        ]
+    )
     d["weather_exc"] = d.index.isin(weather_exc)
     exposed = np.zeros(len(d), dtype=bool)
     hand = d["handed_over_at"]
     for w in history.weather_events.itertuples():
-        in_zone = ((d["destination_zone"].astype(object) == w.zone)
-                   | (d["origin_zone"].astype(object) == w.zone))
+        in_zone = (d["destination_zone"].astype(object) == w.zone) | (
+            d["origin_zone"].astype(object) == w.zone
+        )
         in_window = (hand >= w.start_at - pd.Timedelta(days=2)) & (hand <= w.end_at)
         exposed |= (in_zone & in_window).to_numpy()
     assert exposed.sum() > 100
@@ -87,16 +89,23 @@ def test_chosen_quote_outcome_equals_actual_delivery(history: History) -> None:
     assert chosen.index.is_unique and len(chosen) == len(history.shipments)
     d = history.deliveries.set_index("shipment_id").loc[chosen.index]
     s = history.shipments.set_index("shipment_id").loc[chosen.index]
-    pd.testing.assert_series_equal(chosen["realized_transit_hours"], d["transit_hours"],
-                                   check_names=False)
-    pd.testing.assert_series_equal(chosen["realized_delivered_at"], d["delivered_at"],
-                                   check_names=False)
-    assert (chosen["delivered_on_time"].astype(object).fillna("na")
-            == d["on_time"].astype(object).fillna("na")).all()
-    assert (chosen["realized_final_status"].astype(object)
-            == d["final_status"].astype(object)).all()
-    assert (chosen["realized_handed_over_at"].fillna(pd.Timestamp(0, tz="UTC"))
-            == d["handed_over_at"].fillna(pd.Timestamp(0, tz="UTC"))).all()
+    pd.testing.assert_series_equal(
+        chosen["realized_transit_hours"], d["transit_hours"], check_names=False
+    )
+    pd.testing.assert_series_equal(
+        chosen["realized_delivered_at"], d["delivered_at"], check_names=False
+    )
+    assert (
+        chosen["delivered_on_time"].astype(object).fillna("na")
+        == d["on_time"].astype(object).fillna("na")
+    ).all()
+    assert (
+        chosen["realized_final_status"].astype(object) == d["final_status"].astype(object)
+    ).all()
+    assert (
+        chosen["realized_handed_over_at"].fillna(pd.Timestamp(0, tz="UTC"))
+        == d["handed_over_at"].fillna(pd.Timestamp(0, tz="UTC"))
+    ).all()
     assert (chosen["carrier"].astype(object) == s["carrier"].astype(object)).all()
     assert (chosen["service"].astype(object) == s["service"].astype(object)).all()
     assert (chosen["price"] == s["price"]).all()
@@ -120,9 +129,11 @@ def test_quotes_offer_choices_and_propensities(history: History) -> None:
 def test_shipment_level_causes_are_shared_by_all_quotes(history: History) -> None:
     q = history.quotes
     cancelled = q.groupby("shipment_id")["realized_final_status"].agg(
-        lambda s: set(s.astype(object)) == {"cancelled"})
+        lambda s: set(s.astype(object)) == {"cancelled"}
+    )
     any_cancelled = q.groupby("shipment_id")["realized_final_status"].agg(
-        lambda s: "cancelled" in set(s.astype(object)))
+        lambda s: "cancelled" in set(s.astype(object))
+    )
     assert any_cancelled.sum() > 0
     assert (cancelled == any_cancelled).all()
 
@@ -143,7 +154,8 @@ def test_cutoff_moves_pickup_to_the_next_day(history: History) -> None:
 def test_prices_rise_with_weight_and_distance(history: History) -> None:
     q = history.quotes.join(
         history.shipments.set_index("shipment_id")[["weight_kg", "distance_class"]],
-        on="shipment_id")
+        on="shipment_id",
+    )
     g = q[q["service"].astype(object) == "PARCELO_EUROPA"]
     light, heavy = g[g["weight_kg"] < 1], g[g["weight_kg"] > 10]
     assert heavy["price"].median() > light["price"].median()

@@ -11,11 +11,15 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import redis
+
 from app.carriers.accounts import CarrierAccount, load_accounts
 from app.carriers.base import CarrierAdapter
 from app.carriers.registry import build_adapter
+from app.core.breaker import CircuitBreaker
 from app.core.config import Settings
 from app.models import ShipmentRequest
+from app.sync.booking.guarded import GuardedAdapter
 from app.sync.booking.pieces import PieceSplittingAdapter
 
 
@@ -28,26 +32,36 @@ class CarrierChoice:
 
 class CarrierDirectory:
     def __init__(
-        self, accounts: list[CarrierAccount], carrier_map: dict[str, CarrierChoice] | None = None
+        self,
+        accounts: list[CarrierAccount],
+        carrier_map: dict[str, CarrierChoice] | None = None,
+        *,
+        breakers: redis.Redis | None = None,
     ) -> None:
         self.accounts = {a.id: a for a in accounts}
         self.carrier_map = carrier_map or {}
+        self.breakers = breakers  # Redis holding per-account circuit state, shared by workers
         self._adapters: dict[str, CarrierAdapter] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CarrierDirectory:
+    def from_settings(
+        cls, settings: Settings, *, breakers: redis.Redis | None = None
+    ) -> CarrierDirectory:
         raw = settings.carrier_accounts.get_secret_value() if settings.carrier_accounts else "[]"
         mapping: dict[str, Any] = json.loads(settings.carrier_map) if settings.carrier_map else {}
         return cls(
             load_accounts(raw),
             {str(k): CarrierChoice(v["account"], v.get("service")) for k, v in mapping.items()},
+            breakers=breakers,
         )
 
     def adapter(self, account_id: str) -> CarrierAdapter:
         with self._lock:
             if account_id not in self._adapters:
                 adapter = build_adapter(self.accounts[account_id])
+                if self.breakers is not None:
+                    adapter = GuardedAdapter(adapter, CircuitBreaker(self.breakers, account_id))
                 if not adapter.capabilities().multi_parcel:
                     adapter = PieceSplittingAdapter(adapter)
                 self._adapters[account_id] = adapter

@@ -38,7 +38,7 @@ def carrier_directory(ctx: AppContext) -> CarrierDirectory:
     """One directory per process: adapters keep their token caches."""
     directory = ctx.extras.get("carrier_directory")
     if directory is None:
-        directory = CarrierDirectory.from_settings(ctx.settings)
+        directory = CarrierDirectory.from_settings(ctx.settings, breakers=ctx.redis)
         ctx.extras["carrier_directory"] = directory
     return directory  # type: ignore[no-any-return]
 

@@ -58,3 +58,17 @@ def cancel_refused_html(result: CancelResult) -> str:
         parts.append(f"<p>Carrier rule: {escape(result.policy)}</p>")
     parts.append("<p>Stop the parcel or start a return with the carrier.</p>")
     return "".join(parts)
+
+
+def carrier_down_html(account: str, code: str, alternative: Rate | None) -> str:
+    text = (
+        f"<p><b>{escape(account)} is unavailable</b> ({escape(code)}). The booking is "
+        "queued and retries automatically.</p>"
+    )
+    if alternative is not None:
+        text += (
+            f"<p>Available now instead: {escape(alternative.carrier)} "
+            f"{escape(alternative.service)} at {escape(str(alternative.total.amount))} "
+            f"{escape(alternative.total.currency)} — choose it to ship without waiting.</p>"
+        )
+    return text

@@ -48,6 +48,7 @@ from app.sync.booking.messages import (
     approval_html,
     booked_html,
     cancel_refused_html,
+    carrier_down_html,
     failed_html,
     voided_html,
 )
@@ -346,6 +347,13 @@ class BookingService:
         preferred = requested or self.directory.odoo_choice(
             odoo_carrier_id, request.carrier_preference
         )
+        down = shop.errors.get(preferred.account) if preferred else None
+        if preferred is not None and down is not None and down.retryable:
+            self._offer_alternative(shipment_id, preferred, down, shop.rates)
+            raise CarrierUnavailableError(
+                f"{preferred.account} is unavailable ({down.code}); the booking waits for it",
+                carrier=down.carrier,
+            )
         decision = self.policy.choose(request, shop.rates, preferred=preferred)
         with self.db.session() as session:
             row = _locked(session, shipment_id)
@@ -363,6 +371,28 @@ class BookingService:
                 else None
             )
         return decision
+
+    def _offer_alternative(
+        self, shipment_id: str, preferred: CarrierChoice, down: CarrierError, rates: list[Rate]
+    ) -> None:
+        """The chosen carrier is down: say so once on the picking, with the best other quote —
+        a suggestion for the dispatcher, never a silent switch."""
+        best = min(rates, key=lambda r: r.total.amount) if rates else None
+        with self.db.session() as session:
+            row = _locked(session, shipment_id)
+            self._message(
+                session,
+                row,
+                f"carrier-down-{preferred.account}",
+                carrier_down_html(preferred.account, down.code, best),
+            )
+        self._writes_queued()
+        log.warning(
+            "booking_waits_for_carrier",
+            shipment_id=shipment_id,
+            account=preferred.account,
+            error=down.code,
+        )
 
     def _hold_for_dispatcher(self, shipment_id: str, decision: Decision) -> BookingOutcome:
         with self.db.session() as session:
