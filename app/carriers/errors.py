@@ -83,6 +83,13 @@ class CarrierTimeoutError(CarrierUnavailableError):
     code = "carrier_timeout"
 
 
+class CarrierOutcomeUnknownError(CarrierTimeoutError):
+    """A purchase request reached (or may have reached) the carrier and the operation then failed:
+    a label may have been bought. Never retried blindly; a person checks first."""
+
+    code = "carrier_outcome_unknown"
+
+
 class CarrierRateLimitedError(CarrierError):
     """429: back off for ``retry_after`` seconds (the carrier's Retry-After when it sent one)."""
 

@@ -294,7 +294,7 @@ class RoleGuard:
 
     async def _authenticate(self, request: Request) -> Principal:
         holder = _holder(request)
-        ctx = request.app.state.ctx
+        ctx = getattr(request.app.state, "ctx", None)
         if ctx is None:
             from app.core.context import get_context
 

@@ -49,6 +49,7 @@ class ModelConfig:
     """Hyper-parameters; logged to MLflow as they are."""
 
     char_ngram: tuple[int, int] = (2, 5)
+    char_analyzer: str = "char_wb"
     word_ngram: tuple[int, int] = (1, 2)
     min_df: int = 1
     max_features_char: int = 120_000
@@ -60,6 +61,7 @@ class ModelConfig:
     use_context: bool = True
     ensemble_weight_char: float = 0.5
     review_threshold: float = 0.5
+    class_balance: float = 1.0
     calibrate: bool = True
     calibration_folds: int = 3
     max_iter: int = 300
@@ -133,13 +135,14 @@ class TriageModel:
     def _fit_core(self, texts: list[str], status: list[str], y: np.ndarray,
                   sample_weight: np.ndarray | None, seed: int) -> None:
         cfg = self.config
-        self.char_vec_ = TfidfVectorizer(analyzer="char_wb", ngram_range=cfg.char_ngram,
+        self.char_vec_ = TfidfVectorizer(analyzer=cfg.char_analyzer, ngram_range=tuple(cfg.char_ngram),
                                          min_df=cfg.min_df, sublinear_tf=True,
                                          max_features=cfg.max_features_char, dtype=np.float32)
-        self.word_vec_ = TfidfVectorizer(analyzer="word", ngram_range=cfg.word_ngram,
+        self.word_vec_ = TfidfVectorizer(analyzer="word", ngram_range=tuple(cfg.word_ngram),
                                          min_df=cfg.min_df, sublinear_tf=True,
                                          token_pattern=r"[a-z0-9]+",
                                          max_features=cfg.max_features_word, dtype=np.float32)
+        sample_weight = self._balanced(y, sample_weight)
         xc = self.char_vec_.fit_transform(texts)
         xw = self.word_vec_.fit_transform(texts)
         shared = self._shared(texts, status)
@@ -149,9 +152,18 @@ class TriageModel:
             sparse.hstack([xw, shared], format="csr"), y, sample_weight=sample_weight)
         self.classes_ = self.char_clf_.classes_
 
+    def _balanced(self, y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+        """Sample weights times (class weight share) ** -class_balance (1 = "balanced")."""
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+        classes, inv = np.unique(y, return_inverse=True)
+        mass = np.bincount(inv, weights=w, minlength=len(classes))
+        factor = (mass / mass.sum() * len(classes)) ** -self.config.class_balance
+        out = w * factor[inv]
+        return out * len(y) / out.sum()
+
     def _lr(self, c: float, seed: int) -> LogisticRegression:
-        return LogisticRegression(C=c, max_iter=self.config.max_iter, class_weight="balanced",
-                                  solver="newton-cg", random_state=seed)
+        return LogisticRegression(C=c, max_iter=self.config.max_iter, solver="newton-cg",
+                                  random_state=seed)
 
     def _shared(self, texts: Sequence[str], status: Sequence[str]) -> sparse.csr_matrix:
         cfg = self.config

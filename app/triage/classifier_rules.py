@@ -68,6 +68,18 @@ KEYWORD_RULES: tuple[tuple[Label, float, str], ...] = (
                       r"wyjazd|dotarla)"),
     (L.IN_TRANSIT, 3, r"(vom zoll freigegeben|verzollung abgeschlossen|inklaring voltooid|"
                       r"dedouane|odprawa celna zakonczona)"),
+    # Routine milestones that borrow exception or delivery words: a hand-off to a postal
+    # partner "for final delivery", clearance that is merely under way, a scan on the way
+    # to a pickup point.
+    (L.IN_TRANSIT, 4, r"(delivered|handed( over)?|tendered|transferred|forwarded) to (the |a )?"
+                      r"(local |destination )?(post office|postal (service|partner|operator)|"
+                      r"partner|agent|carrier|facility|hub|depot|terminal|station|warehouse)"),
+    (L.IN_TRANSIT, 4, r"(clearance|customs) (processing|in progress|status updated|event|"
+                      r"started|underway)|(submitted|presented|lodged) to customs|"
+                      r"(export|import) (declaration|entry) (submitted|filed|lodged|accepted)"),
+    (L.IN_TRANSIT, 4, r"on (its|the) way to (the )?(pick ?up|service|collection|parcel) "
+                      r"(point|location|shop)|(picked up|collected) (by|from) (the )?(driver|"
+                      r"courier|carrier|shipper|sender)|pick ?up scan"),
     # --- out for delivery -----------------------------------------------------------------------
     (L.OUT_FOR_DELIVERY, 4, r"\bout for delivery\b"),
     (L.OUT_FOR_DELIVERY, 3, r"(on|loaded (on|onto)) (the |a )?(delivery )?(vehicle|van|truck) "

@@ -31,6 +31,7 @@ import pandas as pd
 from app.triage.eta_features import (
     DAY_H,
     HOUR,
+    PROMISE_POINT_HOUR,
     QUANTILE_COLUMNS,
     STAGES,
     EtaFeaturizer,
@@ -66,6 +67,7 @@ class EtaModel:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     version: str = "local"
+    num_threads: int = 1
 
     @property
     def kind(self) -> str:
@@ -80,7 +82,7 @@ class EtaModel:
         out = np.empty((len(frame), len(PREDICTION_COLUMNS)))
         default = self.offsets.get(-1, {})
         for j, col in enumerate(PREDICTION_COLUMNS):
-            raw = self.boosters[col].predict(X, num_threads=0)
+            raw = self.boosters[col].predict(X, num_threads=self.num_threads)
             off = np.array([self.offsets.get(int(s), default).get(col, 0.0)
                             for s in range(len(STAGES))])
             remaining = np.expm1(raw + off[np.clip(fs.stage, 0, len(STAGES) - 1)])
@@ -95,9 +97,10 @@ class EtaModel:
 class EtaBaseline:
     """Carrier promise or lane median, with intervals from training residuals when fitted.
 
-    ``method="promise"``: p50 is the promised date (carrier's; Olist's estimate) at midday local
-    time; p10/p90/p95 scale it by quantiles of actual/promised per carrier (fitted) or by fixed
-    factors. Rows without a promise fall back to the lane median.
+    ``method="promise"``: p50 is the promised date (carrier's, read at midday local time;
+    Olist's estimate, the timestamp it ships as); p10/p90/p95 scale it by quantiles of
+    actual/promised per carrier (fitted) or by fixed factors. Rows without a promise fall back
+    to the lane median.
     ``method="lane_median"``: quantiles of transit from the anchor on the same lane (origin and
     destination zone and service level; then coarser), fitted on training outcomes.
     ``method="constant"``: the training quantiles of every shipment alike.
@@ -131,8 +134,8 @@ class EtaBaseline:
         levels = [q for q in (0.10, 0.50, 0.90, 0.95)]
         self.global_quantiles = list(np.quantile(hours, levels)) if len(hours) else []
         tz = timezones(frame["destination_zone"], frame["destination_country"])
-        promise_h = ((promise_points(frame, tz) - anchor.loc[ok]).dt.total_seconds()
-                     / HOUR).to_numpy()
+        point = promise_points(frame, tz, PROMISE_POINT_HOUR.get(self.kind, 12.0))
+        promise_h = ((point - anchor.loc[ok]).dt.total_seconds() / HOUR).to_numpy()
         ratio = np.log(np.clip(hours, 0.5, None) / np.clip(promise_h, 1.0, None))
         have = np.isfinite(ratio)
         group = (frame["carrier"].astype("string").fillna("*").to_numpy()
@@ -187,8 +190,8 @@ class EtaBaseline:
             out = self._lane(frame)
         if self.method == "promise":
             tz = timezones(frame["destination_zone"], frame["destination_country"])
-            promise_h = ((promise_points(frame, tz) - anchor).dt.total_seconds()
-                         / HOUR).to_numpy()
+            point = promise_points(frame, tz, PROMISE_POINT_HOUR.get(self.kind, 12.0))
+            promise_h = ((point - anchor).dt.total_seconds() / HOUR).to_numpy()
             carriers = (frame["carrier"].astype("string").fillna("*").to_numpy()
                         if "carrier" in frame else np.full(len(frame), "*", dtype=object))
             default = self.ratio_quantiles.get("*", list(self.DEFAULT_RATIOS))

@@ -428,11 +428,19 @@ def prediction_times(frame: pd.DataFrame, kind: str) -> pd.Series:
     return out.fillna(anchor_times(frame, kind))
 
 
-def promise_points(frame: pd.DataFrame, tz_dest: pd.Series) -> pd.Series:
-    """The promised date read as midday local time at the destination (UTC)."""
+# When a promised date counts as kept (late after it), and the time of day a point prediction
+# reads it as: carriers promise a *day* (kept until midnight, midday as a point); Olist's
+# estimate is the timestamp it ships as (00:00 of the day), which is how its ~8 % late rate is
+# counted.
+PROMISE_DUE_HOUR: dict[str, float] = {"waybill": 24.0, "olist": 0.0}
+PROMISE_POINT_HOUR: dict[str, float] = {"waybill": 12.0, "olist": 0.0}
+
+
+def promise_points(frame: pd.DataFrame, tz_dest: pd.Series, hour: float = 12.0) -> pd.Series:
+    """The promised date at ``hour`` local time at the destination (UTC)."""
     if "promised_date" not in frame:
         return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    return local_to_utc(to_dates(frame["promised_date"]) + pd.Timedelta(hours=12), tz_dest)
+    return local_to_utc(to_dates(frame["promised_date"]) + pd.Timedelta(hours=hour), tz_dest)
 
 
 def outcome_values(frame: pd.DataFrame, kind: str) -> pd.DataFrame:

@@ -25,8 +25,8 @@ class PredictorModel(mlflow.pyfunc.PythonModel):
     def __init__(self, predictor: Predictor) -> None:
         self.predictor = predictor
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None
-                ) -> pd.DataFrame:
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        # Untyped on purpose: MLflow reads type hints here as an input schema of its own.
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(
             model_input)
         return self.predictor.predict(frame)

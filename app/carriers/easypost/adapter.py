@@ -45,6 +45,8 @@ class EasyPostAdapter(KarrioAdapter):
     karrio_name = "easypost"
     table = codes.TABLE
     CAPABILITIES = services.CAPABILITIES
+    # creating an EasyPost shipment only quotes; POST …/buy is the purchase
+    PURCHASE_PATH: ClassVar[re.Pattern[str]] = re.compile(r"/buy$")
     label_types: ClassVar[dict[LabelFormat, str]] = {
         LabelFormat.PDF: "PDF",
         LabelFormat.ZPL: "ZPL",

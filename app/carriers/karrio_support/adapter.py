@@ -16,10 +16,12 @@ carriers send, and its status tables have known defects. The raw code and text a
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import structlog
 
@@ -28,9 +30,11 @@ from app.carriers.accounts import CarrierAccount
 from app.carriers.base import Headers
 from app.carriers.codes import CodeTable, refine_category
 from app.carriers.errors import (
+    CarrierAuthError,
     CarrierConfigError,
     CarrierError,
     CarrierNotSupportedError,
+    CarrierOutcomeUnknownError,
     CarrierRejectedError,
     CarrierResponseError,
 )
@@ -264,10 +268,34 @@ class KarrioAdapter:
             extra_headers={"Idempotency-Key": idempotency_key},
         )
         if result is None:
-            raise self.fail("book", messages, exchanges) or CarrierResponseError(
+            error = self.fail("book", messages, exchanges) or CarrierResponseError(
                 f"{self.code} book: no shipment in the answer", carrier=self.code
             )
+            definite = (
+                CarrierRejectedError,
+                CarrierAuthError,
+                CarrierConfigError,
+                CarrierNotSupportedError,
+            )
+            if not isinstance(error, definite) and self.purchase_attempted(exchanges):
+                raise CarrierOutcomeUnknownError(
+                    f"{self.code} book: the purchase request was sent and the operation then "
+                    f"failed ({error.code}); a label may have been bought",
+                    carrier=self.code,
+                    http_status=error.upstream_status,
+                ) from error
+            raise error
         return self.to_booking(request, rate, result, exchanges, idempotency_key, label_format)
+
+    #: Request paths that buy a label; a retryable failure after one of them was sent leaves
+    #: the purchase's outcome unknown.
+    PURCHASE_PATH: ClassVar[re.Pattern[str]] = re.compile(r"/(ship|shipments|labels?)(/|$)")
+
+    def purchase_attempted(self, exchanges: Sequence[Exchange]) -> bool:
+        return any(
+            e.method.upper() == "POST" and self.PURCHASE_PATH.search(urlsplit(e.url).path)
+            for e in exchanges
+        )
 
     def book_options(
         self, request: ShipmentRequest, rate: Rate, label_format: LabelFormat

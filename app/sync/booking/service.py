@@ -577,7 +577,7 @@ def _rate_row(rate: Rate, *, chosen: bool) -> RateRow:
         currency=rate.total.currency,
         transit_days=rate.transit_days,
         chosen=chosen,
-        scores={"rate_id": rate.rate_id, **rate.extra},
+        scores={"quote": rate.model_dump(mode="json")},  # the exact quote, to resume a booking
         estimated_delivery=None,
         quoted_at=utcnow(),
     )
@@ -585,6 +585,8 @@ def _rate_row(rate: Rate, *, chosen: bool) -> RateRow:
 
 def _chosen_rate(row: ShipmentRow) -> Rate | None:
     for r in row.rates:
+        if r.chosen and (r.scores or {}).get("quote"):
+            return Rate.model_validate(r.scores["quote"])
         if r.chosen:
             return Rate(
                 carrier=r.carrier,
