@@ -9,6 +9,7 @@ import typer
 
 from app.core.config import get_settings
 from app.core.logging import configure_logging
+from app.security_cli import keys_app
 from training.cli import simulate_app
 
 cli = typer.Typer(help="Waybill: Odoo ⇄ carrier integration service.", no_args_is_help=True)
@@ -54,6 +55,7 @@ def dlq_discard(dead_id: str) -> None:
 
 
 cli.add_typer(simulate_app, name="simulate", help="Synthetic shipment history.")
+cli.add_typer(keys_app, name="keys", help="API keys.")
 
 
 def _setup_logging() -> None:

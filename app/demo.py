@@ -18,6 +18,7 @@ from app.carriers.sandbox import CarrierSandbox, run_carrier_sandbox
 from app.core.config import Settings
 from app.core.context import AppContext, set_context
 from app.core.logging import configure_logging, get_logger
+from app.core.security import DEV_API_KEY
 from app.main import create_app
 from app.store.migrate import upgrade
 from app.sync.booking.directory import CarrierChoice, CarrierDirectory
@@ -63,6 +64,7 @@ def demo_settings(*, odoo_url: str, sandbox: OdooSandbox, data_dir: Path) -> Set
         odoo_api_key=sandbox.api_key,
         odoo_protocol="json2" if sandbox.version.startswith("19") else "jsonrpc",
         poll_interval_seconds=15,
+        allow_dev_api_key=True,
         customs_catalog=json.dumps(DEMO_CUSTOMS),
         _env_file=None,  # type: ignore[call-arg]
     )
@@ -118,6 +120,7 @@ def run_demo(*, port: int, odoo_port: int, odoo_version: str, release_every: flo
             f"\n  Waybill demo\n"
             f"  API docs      http://127.0.0.1:{port}/docs\n"
             f"  readiness     http://127.0.0.1:{port}/ready\n"
+            f"  API key       {DEV_API_KEY}  (header X-API-Key; demo only)\n"
             f"  Odoo sandbox  {odoo_url} (Odoo {odoo_version}, db {sandbox.db})\n"
             f"  Carrier       {carrier_url} (EasyPost wire format)\n"
             f"  A ready picking is released every {release_every:g} s; watch the log.\n",

@@ -10,9 +10,10 @@ from fastapi import FastAPI
 from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.middleware import CorrelationMiddleware
-from app.api.routes import admin, health, shipments
+from app.api.routes import admin, audit, health, keys, shipments
 from app.core.context import AppContext, get_context
 from app.core.logging import configure_logging
+from app.core.security import AuthChallengeMiddleware, validate_security_settings
 from app.sync.intake import router as intake_router
 from app.sync.tracking import router as tracking_router
 
@@ -33,6 +34,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.add_middleware(AuthChallengeMiddleware)
     app.add_middleware(CorrelationMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)
@@ -40,12 +42,15 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.include_router(shipments.router)
     app.include_router(tracking_router.router)
     app.include_router(admin.router)
+    app.include_router(audit.router)
+    app.include_router(keys.router)
     return app
 
 
 def _production_app() -> FastAPI:
     settings = get_context().settings
     configure_logging(settings.log_level, json=settings.log_json)
+    validate_security_settings(settings)
     return create_app(get_context())
 
 

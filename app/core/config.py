@@ -34,13 +34,18 @@ PLACEHOLDER_SECRETS = frozenset(
     }
 )
 EMBEDDED = "embedded"
+SECRETS_DIRS = ("/run/secrets", "/etc/waybill/secrets")  # files named like the variable
 
 
 class Settings(BaseSettings):
     """Runtime configuration; see README "Configuration" for each variable."""
 
     model_config = SettingsConfigDict(
-        env_prefix="WAYBILL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="WAYBILL_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        secrets_dir=[p for p in SECRETS_DIRS if Path(p).is_dir()] or None,
     )
 
     env: Environment = "dev"
@@ -122,6 +127,17 @@ class Settings(BaseSettings):
 
     webhook_max_body_bytes: int = Field(default=256 * 1024, gt=0)
     odoo_webhook_token: SecretStr = SecretStr("sandbox-key")
+
+    api_key_pepper: SecretStr = Field(
+        default=SecretStr("dev"),
+        description="HMAC key for API-key hashes (>= 32 chars outside dev/test); changing it "
+        "invalidates every key.",
+    )
+    bootstrap_admin_key: SecretStr | None = None
+    allow_dev_api_key: bool = False
+    rate_limit_per_minute: int = Field(default=600, ge=0, description="Per API key; 0 = off.")
+    rate_limit_burst: int = Field(default=120, ge=1)
+    raw_payload_retention_days: int = Field(default=90, ge=1)
 
     data_dir: Path = Path("./var")
     mlflow_tracking_uri: str = Field(

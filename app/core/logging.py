@@ -9,7 +9,6 @@ leak a customer's street, phone or e-mail into the log pipeline.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
@@ -22,52 +21,14 @@ from app.core.ids import ulid
 
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
-PII_KEYS = frozenset(
-    {
-        "name",
-        "street",
-        "street1",
-        "street2",
-        "street_2",
-        "city",
-        "zip",
-        "postal_code",
-        "phone",
-        "mobile",
-        "email",
-        "email_from",
-        "partner_name",
-        "person_name",
-        "address_line1",
-        "address_line2",
-        "company_name",
-        "recipient",
-        "shipper",
-        "address",
-        "api_key",
-        "password",
-        "secret",
-        "token",
-        "authorization",
-        "credentials",
-    }
-)
-_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
-_PHONE = re.compile(r"\+?\d[\d ()./-]{7,}\d")
 REDACTED = "[redacted]"
 
 
 def redact(value: Any, *, key: str | None = None) -> Any:
     """Recursively mask PII: values under PII keys, e-mails and phone numbers inside text."""
-    if key is not None and key.lower() in PII_KEYS and value not in (None, False, ""):
-        return REDACTED
-    if isinstance(value, dict):
-        return {k: redact(v, key=str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
-    if isinstance(value, str):
-        return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, value))
-    return value
+    from app.core.security_pii import redact_pii
+
+    return redact_pii(value, key=key)
 
 
 def _redact_processor(

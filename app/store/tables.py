@@ -349,3 +349,6 @@ class OutboundDeliveryRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+from app.store.security_tables import ApiKeyRow  # noqa: E402,F401 - same metadata

@@ -7,6 +7,7 @@ import time
 
 from app.core.config import get_settings
 from app.core.logging import correlation, get_logger
+from app.core.retention import purge_job
 from app.sync.booking.jobs import drain_outbox
 from app.sync.intake.jobs import poll_pickings
 from app.sync.tracking.jobs import (
@@ -26,13 +27,19 @@ STEPS = (
     ("outbound_webhooks", fan_out_outbound),
     ("outbox", drain_outbox),
 )
+HOURLY = (("retention", purge_job),)  # audited work that need not run every cycle
 
 
 def run_periodically(interval: float, stop: threading.Event) -> None:
     """Poll until ``stop`` is set; a failed cycle is logged and retried next interval."""
+    last_hourly = 0.0
     while not stop.is_set():
+        steps = list(STEPS)
+        if time.monotonic() - last_hourly >= 3600:
+            steps += list(HOURLY)
+            last_hourly = time.monotonic()
         with correlation(None):
-            for name, step in STEPS:
+            for name, step in steps:
                 try:
                     step()
                 except Exception as exc:  # keep going: the next cycle covers this one

@@ -174,6 +174,11 @@ class KeywordBaseline:
         return predictions_frame(labels, np.array(conf), self.review_threshold, frame.index)
 
 
+def baseline_predictor() -> KeywordBaseline:
+    """The triage baseline the model registry serves while no model is registered."""
+    return KeywordBaseline()
+
+
 def _col(frame: pd.DataFrame, *names: str) -> list[Any]:
     for n in names:
         if n in frame.columns:
@@ -367,4 +372,4 @@ def latency_probe(classifier: ExceptionClassifier, events: list[Mapping[str, Any
 
 
 __all__ = ["Classification", "CodeTables", "ExceptionClassifier", "KeywordBaseline",
-           "keyword_decision", "latency_probe", "unwrap_model"]
+           "baseline_predictor", "keyword_decision", "latency_probe", "unwrap_model"]

@@ -1,8 +1,10 @@
 """Delivery-time prediction with calibrated uncertainty (ETA).
 
 * :class:`EtaModel` - LightGBM quantile models (one per quantile: p10, p50, p90, p95) of the
-  *remaining* time to delivery from the prediction time, on a log scale, with the tracking
-  stage (booking, after the first scan, out for delivery) as a feature; then conformal offsets
+  *remaining* time to delivery from the prediction time, counted on a business-day clock (the
+  carrier's delivery weekdays without the destination's holidays, see
+  :func:`app.triage.eta_features.business_clock`) on a log scale, with the tracking stage
+  (booking, after the first scan, out for delivery) as a feature; then conformal offsets
   per stage, learnt on the latest training months, so that p10-p90 covers 80 % and p95 95 %
   of deliveries (for Olist p95 is the *promise*, calibrated to a target late rate).
 * :class:`EtaBaseline` - what the service uses when no model is registered: the carrier's
@@ -68,6 +70,7 @@ class EtaModel:
     metrics: dict[str, float] = field(default_factory=dict)
     version: str = "local"
     num_threads: int = 1
+    clock: str = "business"  # remaining time learnt in business days ("business") or hours
 
     @property
     def kind(self) -> str:
@@ -85,8 +88,14 @@ class EtaModel:
             raw = self.boosters[col].predict(X, num_threads=self.num_threads)
             off = np.array([self.offsets.get(int(s), default).get(col, 0.0)
                             for s in range(len(STAGES))])
-            remaining = np.expm1(raw + off[np.clip(fs.stage, 0, len(STAGES) - 1)])
-            out[:, j] = fs.start_h + np.clip(remaining, 0.0, None)
+            remaining = np.clip(np.expm1(raw + off[np.clip(fs.stage, 0, len(STAGES) - 1)]),
+                                0.0, None)
+            if self.clock == "business":
+                total = fs.hours_from_business_clock(fs.bt_start + remaining)
+                total = np.where(np.isfinite(total), total, fs.start_h + 24.0 * remaining)
+                out[:, j] = np.maximum(total, fs.start_h)
+            else:
+                out[:, j] = fs.start_h + remaining
         return _frame(out, frame.index)
 
     def stages(self, frame: pd.DataFrame) -> np.ndarray:

@@ -97,7 +97,8 @@ def local_to_utc(naive: pd.Series, tz: pd.Series) -> pd.Series:
     out = pd.Series(pd.NaT, index=naive.index, dtype="datetime64[ns, UTC]")
     for name in pd.unique(tz):
         sel = np.flatnonzero((tz == name).to_numpy())
-        part = naive.iloc[sel].dt.tz_localize(name, ambiguous="NaT", nonexistent="shift_forward")
+        part = naive.iloc[sel].dt.tz_localize(name, ambiguous=np.zeros(len(sel), dtype=bool),
+                                              nonexistent="shift_forward")
         out.iloc[sel] = part.dt.tz_convert("UTC").to_numpy()
     return out
 
@@ -110,9 +111,71 @@ def holiday_days(country: str) -> np.ndarray:
     return np.array(country_holidays(country, range(2000, 2046)), dtype="datetime64[D]")
 
 
-@lru_cache(maxsize=64)
-def _busdaycal(country: str) -> np.busdaycalendar:
-    return np.busdaycalendar(weekmask="1111100", holidays=holiday_days(country))
+@lru_cache(maxsize=256)
+def _busdaycal(country: str, weekmask: str = "1111100") -> np.busdaycalendar:
+    return np.busdaycalendar(weekmask=weekmask, holidays=holiday_days(country))
+
+
+EPOCH_DAY = np.datetime64("2000-01-03", "D")  # a Monday: business clock zero
+MON_FRI = "1111100"
+
+
+def _groups(country: np.ndarray, weekmask: np.ndarray, valid: np.ndarray
+            ) -> list[tuple[str, str, np.ndarray]]:
+    key = pd.Series(country.astype(str)) + "/" + pd.Series(weekmask.astype(str))
+    out = []
+    for k in pd.unique(key[valid]):
+        c, w = str(k).split("/")
+        out.append((c, w, valid & (key == k).to_numpy()))
+    return out
+
+
+def business_clock(ts: pd.Series, tz: pd.Series, country: np.ndarray, weekmask: np.ndarray
+                   ) -> np.ndarray:
+    """Time on a *business-day clock*: business days (the carrier's delivery weekdays, without
+    the destination's holidays) since a fixed Monday, plus the fraction of the day elapsed on
+    business days (a weekend or holiday is a single instant). Transit in this world is counted
+    in business days, so quantiles are learnt on this clock and mapped back to calendar time
+    (:func:`from_business_clock`)."""
+    local = utc_to_local(to_utc_timestamps(ts), tz)
+    day = local.dt.normalize()
+    frac = ((local - day).dt.total_seconds() / 86400.0).to_numpy()
+    days = day.to_numpy().astype("datetime64[D]")
+    out = np.full(len(ts), np.nan)
+    valid = ~np.isnat(days)
+    for c, w, sel in _groups(np.asarray(country, dtype=object), np.asarray(weekmask, dtype=object),
+                             valid):
+        cal = _busdaycal(c, w)
+        n = np.busday_count(EPOCH_DAY, days[sel], busdaycal=cal)
+        out[sel] = n + np.where(np.is_busday(days[sel], busdaycal=cal), frac[sel], 0.0)
+    return out
+
+
+def from_business_clock(bt: np.ndarray, tz: pd.Series, country: np.ndarray,
+                        weekmask: np.ndarray) -> pd.Series:
+    """Inverse of :func:`business_clock`: the UTC instant of a business-clock reading."""
+    valid = np.isfinite(bt)
+    k = np.floor(np.where(valid, bt, 0.0)).astype(np.int64)
+    frac = np.where(valid, bt - k, 0.0)
+    days = np.full(len(bt), np.datetime64("NaT"), dtype="datetime64[D]")
+    for c, w, sel in _groups(np.asarray(country, dtype=object), np.asarray(weekmask, dtype=object),
+                             valid):
+        days[sel] = np.busday_offset(EPOCH_DAY, k[sel], roll="forward",
+                                     busdaycal=_busdaycal(c, w))
+    naive = pd.Series(days.astype("datetime64[ns]"), index=tz.index) + pd.to_timedelta(
+        np.round(frac * 86400.0), unit="s")
+    return local_to_utc(naive, tz)
+
+
+def learn_weekmask(delivered: pd.Series, tz: pd.Series, min_share: float = 0.02) -> str:
+    """Delivery weekdays seen in history: a weekday counts when it has at least ``min_share``
+    of the deliveries (Monday-Friday when there is no history)."""
+    local = utc_to_local(to_utc_timestamps(delivered), tz).dropna()
+    if len(local) < 50:
+        return MON_FRI
+    share = np.bincount(local.dt.weekday.to_numpy(), minlength=7) / len(local)
+    mask = "".join("1" if v >= min_share else "0" for v in share)
+    return mask if "1" in mask else MON_FRI
 
 
 def calendar_ahead(days: np.ndarray, country: np.ndarray, horizon: int
@@ -482,6 +545,14 @@ class FeatureSet:
     stage: np.ndarray  # 0 booking, 1 first scan / in the network, 2 out for delivery
     promise_h: np.ndarray  # hours from anchor to the promise point (NaN if none)
     tz_dest: pd.Series
+    dest_country: np.ndarray
+    weekmask: np.ndarray  # delivery weekdays of each row's carrier (business clock)
+    bt_start: np.ndarray  # business clock at the prediction time
+
+    def hours_from_business_clock(self, bt: np.ndarray) -> np.ndarray:
+        """Business-clock readings as hours from the anchor."""
+        at = from_business_clock(bt, self.tz_dest, self.dest_country, self.weekmask)
+        return ((at - self.anchor).dt.total_seconds() / HOUR).to_numpy()
 
 
 @dataclass
@@ -492,6 +563,8 @@ class EtaFeaturizer:
     categories: dict[str, list[str]] = field(default_factory=dict)
     history: dict[str, HistoryIndex] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
+    weekmasks: dict[str, str] = field(default_factory=dict)  # carrier -> delivery weekdays
+    handover_hours: dict[str, float] = field(default_factory=dict)  # carrier -> local hour
 
     @property
     def specs(self) -> tuple[HistorySpec, ...]:
@@ -513,6 +586,7 @@ class EtaFeaturizer:
             c: sorted(map(str, pd.unique(raw[c].dropna()))) for c in self.categorical if c in raw
         }
         outcomes = outcome_values(frame, self.kind)
+        self._fit_clock(frame)
         self.history = {}
         for spec in self.specs:
             if not all(k in frame for k in spec.keys) or spec.known_at not in outcomes:
@@ -523,6 +597,33 @@ class EtaFeaturizer:
         self.columns = []
         self.columns = list(self.transform(frame.head(2)).X.columns)
         return self
+
+    def _fit_clock(self, frame: pd.DataFrame) -> None:
+        """Delivery weekdays per carrier and its typical hand-over hour, from history."""
+        tz_d = timezones(frame["destination_zone"], frame["destination_country"])
+        delivered = to_utc_timestamps(frame["delivered_at"])
+        carrier = (frame["carrier"].astype("string").fillna("*") if self.kind == "waybill"
+                   and "carrier" in frame else pd.Series("*", index=frame.index))
+        self.weekmasks = {"*": learn_weekmask(delivered, tz_d)}
+        self.handover_hours = {}
+        tz_o = timezones(frame["origin_zone"], frame["origin_country"])
+        handed = (to_utc_timestamps(frame["handed_over_at"]) if "handed_over_at" in frame
+                  else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]"))
+        local = utc_to_local(handed, tz_o)
+        hour = (local - local.dt.normalize()).dt.total_seconds() / HOUR
+        for c in pd.unique(carrier):
+            sel = (carrier == c).to_numpy()
+            if c != "*":
+                self.weekmasks[str(c)] = learn_weekmask(delivered[sel], tz_d[sel])
+            if hour[sel].notna().sum() >= 20:
+                self.handover_hours[str(c)] = float(hour[sel].median())
+
+    def row_weekmasks(self, frame: pd.DataFrame) -> np.ndarray:
+        default = self.weekmasks.get("*", MON_FRI)
+        if self.kind != "waybill" or "carrier" not in frame:
+            return np.full(len(frame), default, dtype=object)
+        return frame["carrier"].astype("string").map(self.weekmasks).fillna(default).to_numpy(
+            dtype=object)
 
     def _raw_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
         raw = pd.DataFrame(index=frame.index)
@@ -571,11 +672,23 @@ class EtaFeaturizer:
         else:
             origin_c = frame.get("origin_country", _none(frame)).astype(object).to_numpy()
             X["holidays_origin_3d"] = calendar_ahead(day.to_numpy(), origin_c, 3)[0]
+        weekmask = self.row_weekmasks(frame)
+        bt_anchor = business_clock(anchor, tz_d, dest_c, weekmask)
+        bt_start = business_clock(start, tz_d, dest_c, weekmask)
+        due = promise_points(frame, tz_d, PROMISE_DUE_HOUR[kind])
+        bt_due = business_clock(due, tz_d, dest_c, weekmask)
+        X["promise_bt"] = bt_due - bt_anchor
+        X["saturday_delivery"] = np.array([m[5] == "1" for m in weekmask], dtype=np.float32)
+        if kind == "waybill" and "carrier" in frame:
+            cut = frame["carrier"].astype("string").map(self.handover_hours).astype(float)
+            X["hours_to_handover"] = cut.to_numpy() - X["anchor_hour"].to_numpy()
         state = _state_columns(frame)
         stage = stage_of(state)
         if kind == "waybill":
             self._stage_features(frame, state, stage, anchor, start, as_of, point, tz_d,
                                  promised, dest_c, X)
+            X["elapsed_bt"] = bt_start - bt_anchor
+            X["promise_left_bt"] = bt_due - bt_start
         self._history_features(frame, as_of, X)
         raw = self._raw_columns(frame)
         for c in self.categorical:
@@ -590,7 +703,8 @@ class EtaFeaturizer:
             X = X.reindex(columns=self.columns)
         start_h = np.maximum((start - anchor).dt.total_seconds().to_numpy() / HOUR, 0.0)
         return FeatureSet(X=X.astype(np.float32), anchor=anchor, start_h=start_h, stage=stage,
-                          promise_h=promise_h, tz_dest=tz_d)
+                          promise_h=promise_h, tz_dest=tz_d, dest_country=dest_c,
+                          weekmask=weekmask, bt_start=bt_start)
 
     def _olist_extras(self, frame: pd.DataFrame, anchor: pd.Series, X: pd.DataFrame) -> None:
         if "booked_at" in frame:

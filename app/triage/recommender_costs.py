@@ -37,9 +37,9 @@ class TierCosts(BaseModel):
 
 def _default_tiers() -> dict[str, TierCosts]:
     return {
-        "standard": TierCosts(late=15.0, exception=25.0),
-        "plus": TierCosts(late=25.0, exception=40.0),
-        "vip": TierCosts(late=50.0, exception=80.0),
+        "standard": TierCosts(late=20.0, exception=25.0),
+        "plus": TierCosts(late=30.0, exception=40.0),
+        "vip": TierCosts(late=60.0, exception=80.0),
     }
 
 

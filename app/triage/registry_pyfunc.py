@@ -6,6 +6,7 @@ that only needs names or baselines should not pay for it.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import pandas as pd
 from app.triage.registry import Predictor, registered_name
 
 _uri_lock = threading.RLock()
+ENV_KEYS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 
 class PredictorModel(mlflow.pyfunc.PythonModel):
@@ -36,10 +38,12 @@ class PredictorModel(mlflow.pyfunc.PythonModel):
 def tracking(uri: str) -> Iterator[None]:
     """Point MLflow's process-wide tracking and registry URIs at ``uri`` for a block.
 
-    MLflow resolves ``models:/`` URIs through its global registry URI; the lock keeps two
-    managers (or a test and the service) from crossing wires inside one process.
+    MLflow resolves ``models:/`` URIs through its global registry URI, and ``set_tracking_uri``
+    also writes ``MLFLOW_TRACKING_URI`` into the environment; both are put back afterwards. The
+    lock keeps two users in one process (the service's refresh thread, a CLI) from crossing.
     """
     with _uri_lock:
+        env = {k: os.environ.get(k) for k in ENV_KEYS}
         before_tracking = mlflow.get_tracking_uri()
         before_registry = mlflow.get_registry_uri()
         mlflow.set_tracking_uri(uri)
@@ -49,6 +53,11 @@ def tracking(uri: str) -> Iterator[None]:
         finally:
             mlflow.set_tracking_uri(before_tracking)
             mlflow.set_registry_uri(before_registry)
+            for key, value in env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 def unwrap(model: Any) -> Predictor:

@@ -4,6 +4,9 @@ Mount with ``app.include_router(app.triage.router.router)``: the router's lifesp
 models when the application starts (in a worker thread, so a slow registry does not block the
 event loop) and starts the periodic refresh; it stops the refresh on shutdown. The manager is
 built lazily per process and kept in ``ctx.extras["models"]``.
+
+Reading needs a data-scientist, monitoring, support or dispatcher key; reloading a
+data-scientist key (admin passes both).
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
+from app.core.security import Role, require_roles
 from app.triage.models import ModelManager, manager_from_settings
 
 log = structlog.get_logger(__name__)
@@ -54,7 +58,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["models"], lifespan=_lifespan)
 
 
-@router.get("/v1/models", summary="Which version serves each model (registry or baseline)")
+READ_MODELS = require_roles(Role.DATA_SCIENTIST, Role.MONITORING, Role.SUPPORT,
+                            Role.DISPATCHER)
+RELOAD_MODELS = require_roles(Role.DATA_SCIENTIST)  # and admin
+
+
+@router.get("/v1/models", summary="Which version serves each model (registry or baseline)",
+            dependencies=[Depends(READ_MODELS)])
 async def list_models(request: Request) -> dict[str, Any]:
     manager = model_manager(request.app.state.ctx)
     if any(s["checked_at"] is None for s in manager.status()):
@@ -63,7 +73,8 @@ async def list_models(request: Request) -> dict[str, Any]:
 
 
 @router.post("/v1/admin/models/reload",
-             summary="Re-read the registry now (e.g. after `waybill models promote`)")
+             summary="Re-read the registry now (e.g. after `waybill models promote`)",
+             dependencies=[Depends(RELOAD_MODELS)])
 async def reload_models(request: Request) -> dict[str, Any]:
     manager = model_manager(request.app.state.ctx)
     await run_in_threadpool(manager.reload)

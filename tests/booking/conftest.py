@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import fakeredis
 import pytest
+from auth_support import api_key_for
 from booking_env import BookingEnv
 from fastapi.testclient import TestClient
 from tenacity import wait_none
@@ -87,5 +88,6 @@ def api(benv: BookingEnv) -> Iterator[TestClient]:
     ctx.use_odoo(benv.odoo)
     ctx.extras["carrier_directory"] = benv.directory
     with TestClient(create_app(ctx)) as client:
+        client.headers["X-API-Key"] = api_key_for(ctx)
         yield client
     ctx.queue.close()

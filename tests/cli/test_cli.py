@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.core.config import get_settings
 from app.core.context import set_context
+from app.core.security import DEV_API_KEY
 from app.store.migrate import current_heads, head_revision
 from app.sync.odoo_sandbox import OdooSandbox, run_sandbox_server
 
@@ -68,6 +69,9 @@ def test_worker_refuses_embedded_redis(env_settings: str) -> None:
     assert "WAYBILL_REDIS_URL" in result.output
 
 
+DEMO_KEY = {"X-API-Key": DEV_API_KEY}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -102,7 +106,9 @@ def test_demo_books_sandbox_pickings_end_to_end(tmp_path: Path) -> None:
         while time.monotonic() < deadline:
             time.sleep(1)
             try:
-                page = httpx.get(f"http://127.0.0.1:{port}/v1/shipments?limit=500", timeout=5)
+                page = httpx.get(
+                    f"http://127.0.0.1:{port}/v1/shipments?limit=500", timeout=5, headers=DEMO_KEY
+                )
             except httpx.TransportError:
                 continue
             states = {}
@@ -116,7 +122,7 @@ def test_demo_books_sandbox_pickings_end_to_end(tmp_path: Path) -> None:
                 break
         assert states.get("booked", 0) >= 3, states
         assert labels, "labels never reached the Odoo picking"
-        ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5)
+        ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5, headers=DEMO_KEY)
         assert ready.status_code == 200
     finally:
         proc.terminate()

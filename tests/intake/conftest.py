@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import fakeredis
 import pytest
+from auth_support import api_key_for
 from fastapi.testclient import TestClient
 from intake_env import Clock, Env
 
@@ -56,5 +57,6 @@ def api(env: Env) -> Iterator[TestClient]:
     )
     ctx.use_odoo(env.odoo)
     with TestClient(create_app(ctx)) as client:
+        client.headers["X-API-Key"] = api_key_for(ctx)
         yield client
     ctx.queue.close()

@@ -9,7 +9,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
+from app.api.errors import install_error_handlers
 from app.core.config import Settings
+from app.core.security import DEV_API_KEY
 from app.triage.models import ModelManager
 from app.triage.router import EXTRAS_KEY, router
 from ml_platform.toy import ToySpec, ZeroPredictor
@@ -19,14 +21,20 @@ from training.platform.pipeline import train
 def _app(settings: Settings, manager: ModelManager | None = None) -> FastAPI:
     app = FastAPI()
     extras = {} if manager is None else {EXTRAS_KEY: manager}
-    app.state.ctx = SimpleNamespace(settings=settings, extras=extras)
+    app.state.ctx = SimpleNamespace(settings=settings, db=None, extras=extras)
+    install_error_handlers(app)
     app.include_router(router)
     return app
 
 
 def _settings(tmp_path: Path, uri: str) -> Settings:
-    return Settings(env="test", database_url=f"sqlite:///{tmp_path / 'w.db'}",
-                    mlflow_tracking_uri=uri, _env_file=None)  # type: ignore[call-arg]
+    # the public dev key (every role), no rate limiting: nothing here needs the database
+    return Settings(env="dev", allow_dev_api_key=True, rate_limit_per_minute=0,
+                    database_url=f"sqlite:///{tmp_path / 'w.db'}", mlflow_tracking_uri=uri,
+                    _env_file=None)  # type: ignore[call-arg]
+
+
+KEY = {"X-API-Key": DEV_API_KEY}
 
 
 def test_default_manager_answers_with_baselines_on_an_empty_registry(
@@ -35,7 +43,8 @@ def test_default_manager_answers_with_baselines_on_an_empty_registry(
     uri = f"sqlite:///{tmp_path / 'var' / 'mlflow.db'}"
     app = _app(_settings(tmp_path, uri))
     with TestClient(app) as client:  # the router's lifespan loads on start
-        body = client.get("/v1/models").json()
+        assert client.get("/v1/models").status_code == 401
+        body = client.get("/v1/models", headers=KEY).json()
     assert body["alias"] == "champion"
     models = {m["name"]: m for m in body["models"]}
     assert set(models) == {"triage", "eta", "recommender"}
@@ -52,7 +61,7 @@ def test_reload_after_promotion_reports_the_serving_version(
     manager = ModelManager(tracking_uri, names=("toy",), baselines={"toy": ZeroPredictor},
                            refresh_seconds=None)
     app = _app(_settings(tmp_path, tracking_uri), manager)
-    client = TestClient(app)
+    client = TestClient(app, headers=KEY)
     [toy] = client.get("/v1/models").json()["models"]
     assert (toy["source"], toy["version"]) == ("baseline", None)
 

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.core.config import Settings
+from app.core.security import DEV_API_KEY
 from app.triage.models import ModelManager
 from app.triage.recommender import Recommender, baseline_predictor
 from app.triage.recommender_features import QUOTE_COLUMNS
@@ -78,12 +79,13 @@ def _cli() -> typer.Typer:
 
 def test_simulate_train_promote_serve(history_dir: Path, quote_data, tracking_uri: str,
                                       tmp_path: Path) -> None:
-    settings = Settings(env="test", database_url=f"sqlite:///{tmp_path / 'w.db'}",
+    settings = Settings(env="dev", allow_dev_api_key=True, rate_limit_per_minute=0,
+                        database_url=f"sqlite:///{tmp_path / 'w.db'}",
                         mlflow_tracking_uri=tracking_uri, _env_file=None)  # type: ignore[call-arg]
     app = FastAPI()
-    app.state.ctx = SimpleNamespace(settings=settings, extras={})
+    app.state.ctx = SimpleNamespace(settings=settings, db=None, extras={})
     app.include_router(router)
-    client = TestClient(app)
+    client = TestClient(app, headers={"X-API-Key": DEV_API_KEY})
     models = {m["name"]: m for m in client.get("/v1/models").json()["models"]}
     assert models["recommender"]["source"] == "baseline"  # empty registry: still answers
 

@@ -10,8 +10,11 @@ from fastapi.concurrency import run_in_threadpool
 from app.api.deps import get_ctx
 from app.core.context import AppContext
 from app.core.dlq import dead_letters_for
+from app.core.security import require_roles
 
-router = APIRouter(prefix="/v1/admin", tags=["operations"])
+router = APIRouter(
+    prefix="/v1/admin", tags=["operations"], dependencies=[Depends(require_roles())]
+)  # admin only
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 DeadId = Annotated[str, Path(max_length=160)]
 

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from app import __version__
 from app.api.deps import get_ctx
 from app.core.context import AppContext
+from app.core.security import require_roles
 
 router = APIRouter(tags=["operations"])
 
@@ -40,7 +41,11 @@ def _readiness(ctx: AppContext) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/ready", summary="Readiness: database, Redis and Odoo reachable")
+@router.get(
+    "/ready",
+    summary="Readiness: database, Redis and Odoo reachable",
+    dependencies=[Depends(require_roles("monitoring", "support"))],
+)
 async def ready(ctx: AppContext = Depends(get_ctx)) -> JSONResponse:
     checks = await run_in_threadpool(_readiness, ctx)
     ok = all(c["ok"] for c in checks)
@@ -50,6 +55,11 @@ async def ready(ctx: AppContext = Depends(get_ctx)) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    include_in_schema=False,
+    dependencies=[Depends(require_roles("monitoring"))],
+)
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -12,6 +12,8 @@ from app.api.deps import get_ctx
 from app.core.context import AppContext
 from app.core.errors import Conflict, WaybillError
 from app.core.idempotency import IdempotencyStore, fingerprint, require_key
+from app.core.ratelimit import per_key_rate_limit
+from app.core.security import Principal, require_roles
 from app.models import ShipmentRequest, ShipmentState
 from app.sync.shipments import commands
 from app.sync.shipments.schemas import CancelView, QuotesView, ShipmentDetail, ShipmentPage
@@ -20,12 +22,17 @@ from app.sync.shipments.service import get_label, get_shipment, list_shipments
 router = APIRouter(prefix="/v1", tags=["shipments"])
 ShipmentId = Annotated[str, Path(max_length=40)]
 Ctx = Annotated[AppContext, Depends(get_ctx)]
-API_ACTOR = "api"
+Reader = Annotated[Principal, Depends(require_roles("dispatcher", "support", "integration"))]
+Lister = Annotated[
+    Principal, Depends(require_roles("dispatcher", "support", "integration", "data_scientist"))
+]
+Writer = Annotated[Principal, Depends(require_roles("dispatcher", "integration"))]
 
 
 @router.get("/shipments", response_model=ShipmentPage, summary="Shipments, newest first")
 async def shipments(
     ctx: Ctx,
+    _who: Lister,
     state: Annotated[ShipmentState | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: Annotated[str | None, Query(max_length=40, description="next_cursor")] = None,
@@ -51,11 +58,12 @@ async def shipments(
 async def book_shipment(
     body: commands.BookShipmentBody,
     ctx: Ctx,
+    principal: Writer,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     key = require_key(idempotency_key)
     store = IdempotencyStore(ctx.db)
-    scope = f"POST /v1/shipments:{API_ACTOR}"
+    scope = f"POST /v1/shipments:{principal.key_id}"  # keys never share idempotency keys
     replay = await run_in_threadpool(
         store.begin, scope, key, fingerprint(body.model_dump(mode="json"))
     )
@@ -65,7 +73,7 @@ async def book_shipment(
         )
     try:
         status, payload = await run_in_threadpool(
-            commands.book_direct, ctx, body, idempotency_key=key, actor=API_ACTOR
+            commands.book_direct, ctx, body, idempotency_key=key, actor=principal.actor
         )
     except WaybillError as exc:
         if exc.retryable or exc.http_status >= 500:
@@ -86,7 +94,7 @@ async def book_shipment(
     summary="One shipment",
     responses={404: {"description": "No such shipment"}},
 )
-async def shipment(ctx: Ctx, shipment_id: ShipmentId) -> ShipmentDetail:
+async def shipment(ctx: Ctx, _who: Reader, shipment_id: ShipmentId) -> ShipmentDetail:
     return await run_in_threadpool(get_shipment, ctx.db, shipment_id)
 
 
@@ -99,8 +107,8 @@ async def shipment(ctx: Ctx, shipment_id: ShipmentId) -> ShipmentDetail:
         409: {"description": "The carrier refused to void"},
     },
 )
-async def cancel_shipment(ctx: Ctx, shipment_id: ShipmentId) -> CancelView:
-    result = await run_in_threadpool(commands.cancel, ctx, shipment_id, actor=API_ACTOR)
+async def cancel_shipment(ctx: Ctx, principal: Writer, shipment_id: ShipmentId) -> CancelView:
+    result = await run_in_threadpool(commands.cancel, ctx, shipment_id, actor=principal.actor)
     if not result.accepted:
         raise Conflict(
             f"the carrier refused to void: {result.detail}",
@@ -115,7 +123,7 @@ async def cancel_shipment(ctx: Ctx, shipment_id: ShipmentId) -> CancelView:
     summary="Label file (PDF, ZPL, PNG)",
     responses={200: {"content": {"application/pdf": {}, "application/zpl": {}}}},
 )
-async def label_file(ctx: Ctx, shipment_id: ShipmentId, label_id: int) -> Response:
+async def label_file(ctx: Ctx, _who: Reader, shipment_id: ShipmentId, label_id: int) -> Response:
     data, media, name = await run_in_threadpool(get_label, ctx.db, shipment_id, label_id)
     return Response(
         data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
@@ -124,11 +132,16 @@ async def label_file(ctx: Ctx, shipment_id: ShipmentId, label_id: int) -> Respon
 
 @router.get("/rates", response_model=QuotesView, summary="Quotes for a stored shipment")
 async def rates_for_shipment(
-    ctx: Ctx, shipment_id: Annotated[str, Query(max_length=40)]
+    ctx: Ctx, _who: Reader, shipment_id: Annotated[str, Query(max_length=40)]
 ) -> QuotesView:
     return await run_in_threadpool(commands.quote_shipment, ctx, shipment_id)
 
 
 @router.post("/rates", response_model=QuotesView, summary="Quotes for a shipment request")
-async def rates_for_request(ctx: Ctx, request: ShipmentRequest) -> QuotesView:
+async def rates_for_request(
+    ctx: Ctx,
+    request: ShipmentRequest,
+    _who: Writer,
+    _budget: Annotated[None, Depends(per_key_rate_limit("rates", per_minute=60))] = None,
+) -> QuotesView:
     return await run_in_threadpool(commands.quote, ctx, request)
