@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         description="JSON text or file: product default_code → hs_code, unit_value, currency, "
         "origin_country. Needed for cross-border pickings.",
     )
+    triage_team_users: str | None = Field(
+        default=None,
+        description="JSON: team → Odoo res.users id for triage activities, e.g. "
+        '{"customer service": 7, "trade compliance": 9}.',
+    )
     auto_book: bool = Field(default=True, description="Book new intents without a person.")
     rate_shop_workers: int = Field(default=8, ge=1, le=64)
 

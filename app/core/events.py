@@ -70,7 +70,15 @@ class EventLog:
         handled = 0
         for start in ("0", ">"):  # "0": entries this consumer read but never acked (a crash)
             for _ in range(max_batches):
-                response = self.conn.xreadgroup(group, consumer, {self.stream: start}, count=batch)
+                try:
+                    response = self.conn.xreadgroup(
+                        group, consumer, {self.stream: start}, count=batch
+                    )
+                except redis.ResponseError as exc:
+                    if "NOGROUP" not in str(exc):
+                        raise
+                    self.ensure_group(group)  # the stream was trimmed away or reset
+                    continue
                 entries = list(_entries(response))
                 if not entries:
                     break

@@ -9,6 +9,7 @@ from app.core.config import get_settings
 from app.core.logging import correlation, get_logger
 from app.core.retention import purge_job
 from app.sync.booking.jobs import drain_outbox
+from app.sync.exceptions.jobs import sync_feedback
 from app.sync.intake.jobs import poll_pickings
 from app.sync.tracking.jobs import (
     fan_out_outbound,
@@ -25,6 +26,7 @@ STEPS = (
     ("tracking_projection", project_tracking),
     ("tracking_poll", poll_tracking),
     ("outbound_webhooks", fan_out_outbound),
+    ("triage_feedback", sync_feedback),
     ("outbox", drain_outbox),
 )
 HOURLY = (("retention", purge_job),)  # audited work that need not run every cycle

@@ -9,8 +9,10 @@ from typing import Any
 
 from app.core.context import AppContext, get_context
 from app.core.events import SHIPMENT_STREAM, Entry, EventLog
+from app.core.logging import get_logger
 from app.core.queue import JobSpec
 from app.sync.booking.jobs import carrier_directory, enqueue_drain
+from app.sync.exceptions.jobs import build_triage
 from app.sync.outbound.service import OutboundDispatcher, load_subscribers
 from app.sync.tracking.ingest import TrackingIngest
 from app.sync.tracking.poller import TrackingPoller
@@ -18,6 +20,7 @@ from app.sync.tracking.projector import TrackingProjector
 from app.sync.tracking.sources import SourceRegistry
 from app.sync.tracking.state import TrackingState
 
+log = get_logger(__name__)
 PROJECT_JOB = "app.sync.tracking.jobs.project_tracking"
 OUTBOUND_JOB = "app.sync.tracking.jobs.fan_out_outbound"
 STATUS_CHANGED = "shipment.status_changed"
@@ -36,6 +39,7 @@ def build_projector(ctx: AppContext) -> TrackingProjector:
     hooks = ctx.extras.get("tracking_hooks", {})
     shipments = EventLog(ctx.redis, SHIPMENT_STREAM)
     extra_listener = hooks.get("on_status_change")
+    triage = build_triage(ctx)
 
     def status_changed(shipment_id: str, state: TrackingState, event: dict[str, Any]) -> None:
         shipments.publish(
@@ -51,6 +55,10 @@ def build_projector(ctx: AppContext) -> TrackingProjector:
                 "description": event.get("raw_description"),
             },
         )
+        try:
+            triage.on_status_change(shipment_id, state, event)
+        except Exception as exc:  # triage must never block tracking
+            log.error("triage_failed", shipment_id=shipment_id, error=type(exc).__name__)
         if extra_listener is not None:
             extra_listener(shipment_id, state, event)
 

@@ -92,11 +92,14 @@ class TrackingProjector:
                 return False
             EVENTS_PROJECTED.labels(data["carrier"], data["status"]).inc()
             EVENT_TO_PROJECTION.observe(max(0.0, (datetime.now(UTC) - occurred).total_seconds()))
-            if shipment_id is not None:
-                self._rederive(session, shipment_id, data)
+            changed = self._rederive(session, shipment_id, data) if shipment_id else None
+        if changed is not None and self.on_status_change is not None:
+            self.on_status_change(*changed)  # after commit: listeners write in their own units
         return True
 
-    def _rederive(self, session: Session, shipment_id: str, trigger: dict[str, Any]) -> None:
+    def _rederive(
+        self, session: Session, shipment_id: str, trigger: dict[str, Any]
+    ) -> tuple[str, TrackingState, dict[str, Any]] | None:
         shipment = session.scalars(
             select(ShipmentRow).where(ShipmentRow.id == shipment_id).with_for_update()
         ).one()
@@ -110,7 +113,7 @@ class TrackingProjector:
             ]
         )
         if shipment.tracking_status == state.status.value:
-            return
+            return None
         shipment.tracking_status = state.status.value
         shipment.tracking_status_at = state.last_event_at
         STATUS_CHANGES.labels(state.status.value).inc()
@@ -131,8 +134,7 @@ class TrackingProjector:
                 },
             )
             self._queued = True
-        if self.on_status_change is not None:
-            self.on_status_change(shipment.id, state, about)
+        return shipment.id, state, about
 
 
 def combine(states: list[TrackingState]) -> TrackingState:

@@ -18,12 +18,14 @@ KIND_PICKING_SHIPPED = "picking.shipped"  # carrier_tracking_ref + carrier_price
 KIND_PICKING_LABELS = "picking.labels"  # ir.attachment per label
 KIND_MESSAGE = "record.message"  # chatter message (message_post)
 KIND_ACTIVITY = "record.activity"  # a to-do for a person (mail.activity)
+KIND_ACTIVITY_UPDATE = "record.activity_update"  # the same problem again: refresh its activity
 KIND_PICKING_VOIDED = "picking.voided"  # tracking ref and price cleared after a void
 KINDS = (
     KIND_PICKING_SHIPPED,
     KIND_PICKING_LABELS,
     KIND_MESSAGE,
     KIND_ACTIVITY,
+    KIND_ACTIVITY_UPDATE,
     KIND_PICKING_VOIDED,
 )
 

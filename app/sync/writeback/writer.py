@@ -27,11 +27,12 @@ from sqlalchemy import select
 
 from app.core.db import Database
 from app.core.logging import correlation, get_logger
-from app.store.tables import LabelRow, OutboxRow
+from app.store.tables import LabelRow, OutboxRow, SuggestionRow
 from app.sync.odoo import OdooClient, OdooError, OdooRetryableError
 from app.sync.writeback.metrics import OUTBOX_APPLIED, OUTBOX_LAG
 from app.sync.writeback.outbox import (
     KIND_ACTIVITY,
+    KIND_ACTIVITY_UPDATE,
     KIND_MESSAGE,
     KIND_PICKING_LABELS,
     KIND_PICKING_SHIPPED,
@@ -190,6 +191,11 @@ class OdooWriter:
             self._post_message(payload, retry=retry)
         elif kind == KIND_ACTIVITY:
             self._schedule_activity(payload, retry=retry)
+        elif kind == KIND_ACTIVITY_UPDATE:
+            vals = {"summary": payload["summary"], "note": _with_ref(payload)}
+            if payload.get("date_deadline"):
+                vals["date_deadline"] = payload["date_deadline"]
+            self._rpc(self.odoo.update_activity, int(payload["activity_id"]), **vals)
         elif kind == KIND_PICKING_VOIDED:
             self._rpc(
                 self.odoo.write,
@@ -257,6 +263,7 @@ class OdooWriter:
 
     def _schedule_activity(self, payload: dict[str, Any], *, retry: bool) -> None:
         model, res_id, ref = payload["model"], int(payload["res_id"]), payload["ref"]
+        activity_id: int | None = None
         if retry:
             found = self._rpc(
                 self.odoo.search,
@@ -264,21 +271,34 @@ class OdooWriter:
                 [("res_model", "=", model), ("res_id", "=", res_id), ("note", "ilike", ref)],
                 limit=1,
             )
-            if found:
-                return
-        note = payload["note_html"] + f"<p><small>Waybill ref {html.escape(ref)}</small></p>"
-        self._rpc(
-            self.odoo.schedule_activity,
-            model,
-            res_id,
-            summary=payload["summary"],
-            note_html=note,
-            activity_type_xmlid=payload.get("activity_type_xmlid", "mail.mail_activity_data_todo"),
-        )
+            activity_id = found[0] if found else None
+        if activity_id is None:
+            activity_id = self._rpc(
+                self.odoo.schedule_activity,
+                model,
+                res_id,
+                summary=payload["summary"],
+                note_html=_with_ref(payload),
+                activity_type_xmlid=payload.get(
+                    "activity_type_xmlid", "mail.mail_activity_data_todo"
+                ),
+                user_id=payload.get("user_id"),
+                date_deadline=payload.get("date_deadline"),
+            )
+        if payload.get("suggestion_id"):
+            with self.db.session() as session:
+                suggestion = session.get(SuggestionRow, payload["suggestion_id"])
+                if suggestion is not None:
+                    suggestion.odoo_activity_id = activity_id
 
     def _rpc(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self._rpcs += 1
         return fn(*args, **kwargs)
+
+
+def _with_ref(payload: dict[str, Any]) -> str:
+    """The note, footed with our reference: how a retry and the feedback sync find it again."""
+    return payload["note_html"] + f"<p><small>Waybill ref {html.escape(payload['ref'])}</small></p>"
 
 
 def _coalesce(rows: list[tuple[int, str]]) -> list[list[int]]:

@@ -1,0 +1,1 @@
+"""Delivery exceptions in front of the right person in Odoo, and what they decided."""
