@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import redis
@@ -44,6 +44,7 @@ class JobSpec:
     queue: str = "default"
     retry_intervals: tuple[int, ...] = DEFAULT_RETRY_INTERVALS
     correlation_id: str | None = None
+    rerun_if_running: bool = False  # drain-style jobs: a request during a run means run again
 
     def __post_init__(self) -> None:
         if self.job_id is not None and not _JOB_ID.match(self.job_id):
@@ -96,12 +97,15 @@ class RQJobQueue:
                 if Job.exists(spec.job_id, connection=self.connection)
                 else None
             )
-            if existing is not None and existing.get_status(refresh=True) in (
-                JobStatus.QUEUED,
-                JobStatus.STARTED,
-                JobStatus.SCHEDULED,
-                JobStatus.DEFERRED,
-            ):
+            status = existing.get_status(refresh=True) if existing is not None else None
+            if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+                return None
+            if status == JobStatus.STARTED and spec.rerun_if_running:
+                # work arrived after the running job's last look: one follow-up run, deduped
+                return self.enqueue(
+                    replace(spec, job_id=f"{spec.job_id}-next", rerun_if_running=False)
+                )
+            if status == JobStatus.STARTED:
                 return None
         cid = spec.correlation_id or correlation_id_var.get()
         job = queue.enqueue(
@@ -131,6 +135,7 @@ class InProcessJobQueue:
     def __init__(self, workers: int = 4, *, retry_scale: float = 1.0) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="waybill-job")
         self._pending: set[str] = set()
+        self._rerun: set[str] = set()
         self._lock = threading.Lock()
         self._timers: set[threading.Timer] = set()
         self._retry_scale = retry_scale
@@ -141,7 +146,11 @@ class InProcessJobQueue:
     def enqueue(self, spec: JobSpec) -> str | None:
         job_id = spec.job_id or f"job-{time.monotonic_ns()}"
         with self._lock:
-            if self._closed or job_id in self._pending:
+            if self._closed:
+                return None
+            if job_id in self._pending:
+                if spec.rerun_if_running:
+                    self._rerun.add(job_id)
                 return None
             self._pending.add(job_id)
         cid = spec.correlation_id or correlation_id_var.get()
@@ -162,7 +171,12 @@ class InProcessJobQueue:
                 self._after_failure(spec, job_id, cid, attempt, exc)
                 return
         with self._lock:
-            self._pending.discard(job_id)
+            again = job_id in self._rerun and not self._closed
+            self._rerun.discard(job_id)
+            if not again:
+                self._pending.discard(job_id)
+        if again:
+            self._submit(spec, job_id, cid, attempt=1)
 
     def _after_failure(
         self, spec: JobSpec, job_id: str, cid: str | None, attempt: int, exc: Exception

@@ -322,8 +322,8 @@ class ExceptionClassifier:
                 source[rest] = "model"
             else:
                 pred = KeywordBaseline(self.review_threshold, use_code_tables=False).predict(sub)
-                lab = pred["label"].to_numpy(dtype=object)
-                c = pred["confidence"].to_numpy()
+                lab = pred["label"].to_numpy(dtype=object, copy=True)
+                c = pred["confidence"].to_numpy(dtype=float, copy=True)
                 gen = generic_rows[rest]
                 fix = gen & ~np.isin(lab, list(EXCEPTION_LABELS))
                 lab[fix] = "other_exception"

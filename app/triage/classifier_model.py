@@ -121,15 +121,24 @@ class TriageModel:
             sample_weight: np.ndarray | None = None, groups: Sequence[str] | None = None,
             seed: int = 0) -> TriageModel:
         """Fit on an event frame; ``groups`` (carrier per row) drive the calibration folds."""
+        self.fit_summary_ = {}
         texts = frame_texts(frame)
         status = frame_status_so_far(frame)
         y = np.asarray(labels, dtype=object)
-        self._fit_core(texts, status, y, sample_weight, seed)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+        g = np.asarray(groups if groups is not None else ["all"] * len(y), dtype=object)
+        # Rows that read the same (after normalization) are one row with their weights summed:
+        # same fit, a fraction of the work (simulated carriers repeat their phrasebook).
+        key = pd.DataFrame({"t": texts, "s": status, "y": y, "g": g, "w": w})
+        agg = key.groupby(["t", "s", "y", "g"], sort=False, as_index=False)["w"].sum()
+        texts, status = agg["t"].tolist(), agg["s"].tolist()
+        y, g, w = agg["y"].to_numpy(object), agg["g"].to_numpy(object), agg["w"].to_numpy()
+        self._fit_core(texts, status, y, w, seed)
         if self.config.calibrate and groups is not None:
-            self.temperature_ = self._fit_temperature(texts, status, y, sample_weight,
-                                                      np.asarray(groups, dtype=object), seed)
-        self.fit_summary_ = {"n_train": len(y), "n_classes": len(self.classes_),
-                             "temperature": self.temperature_}
+            self.temperature_ = self._fit_temperature(texts, status, y, w, g, seed)
+        self.fit_summary_.update({"n_train": len(frame), "n_distinct": len(y),
+                                  "n_classes": len(self.classes_),
+                                  "temperature": self.temperature_})
         return self
 
     def _fit_core(self, texts: list[str], status: list[str], y: np.ndarray,
@@ -311,10 +320,10 @@ def predictions_frame(labels: Sequence[str], confidence: np.ndarray, threshold: 
     return pd.DataFrame({
         "label": labels,
         "status": status,
-        "category": category,
+        "category": pd.Series(category, dtype=object, index=index),
         "confidence": conf,
         "needs_review": conf < threshold,
-    }, index=index)
+    }, index=index if index is not None else pd.RangeIndex(len(labels)))
 
 
 __all__ = ["LABELS", "ModelConfig", "TriageModel", "frame_texts", "predictions_frame"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -277,14 +278,17 @@ def predict_for_shipment(shipment: Mapping[str, Any], events: Sequence[Mapping[s
     ``ship_at`` ...); ``events`` dicts hold ``occurred_at``, ``status`` and, when known,
     ``exception_category``, ``location_zone``, ``location_country``. Without ``as_of`` the
     prediction is made at the latest event (or at booking). A delivered shipment returns its
-    delivery time. ``model=None`` uses :class:`EtaBaseline` (no model registered).
+    delivery time. ``model`` is the serving predictor (e.g. ``ModelManager.get("eta")``);
+    ``None`` - or a model trained on another format such as Olist - uses the baseline.
     """
-    predictor = model if model is not None else EtaBaseline()
-    kind = getattr(predictor, "kind", "waybill")
+    predictor: Any = model if model is not None else baseline_predictor()
+    if getattr(predictor, "kind", "waybill") != "waybill":
+        predictor = baseline_predictor()  # e.g. a model trained on Olist orders
+    kind = "waybill"
     row = shipment_frame(shipment, events, as_of)
     tz = timezones(row.get("destination_zone", pd.Series([None])),
                    row.get("destination_country", pd.Series([None]))).iloc[0]
-    version = str(getattr(predictor, "version", "baseline"))
+    version = str(getattr(predictor, "version", None) or "baseline")
     delivered = [e for e in events
                  if getattr(e.get("status"), "value", e.get("status")) == "delivered"]
     if delivered:
@@ -293,7 +297,7 @@ def predict_for_shipment(shipment: Mapping[str, Any], events: Sequence[Mapping[s
         return EtaPrediction(at, at, at, at, "delivered", version, tz)
     pred = predictor.predict(row).iloc[0]
     anchor = anchor_times(row, kind).iloc[0]
-    stages = predictor.stages(row) if isinstance(predictor, EtaModel) else None
+    stages = predictor.stages(row) if callable(getattr(predictor, "stages", None)) else None
     if stages is None:
         rank = float(row.get("ev_rank", pd.Series([-1.0])).iloc[0])
         scans = float(row.get("ev_scans", pd.Series([0.0])).iloc[0])
@@ -320,3 +324,26 @@ def quantile_dates(frame: pd.DataFrame, predictions: pd.DataFrame, kind: str = "
 
 def hours_to_days(predictions: pd.DataFrame) -> pd.DataFrame:
     return predictions / DAY_H
+
+
+def baseline_predictor() -> EtaBaseline:
+    """What serves while no ETA model is registered: the carrier's promise (unfitted: fixed
+    interval factors), lane medians once fitted."""
+    return EtaBaseline(kind="waybill", method="promise")
+
+
+def save_model(model: EtaModel | EtaBaseline, path: str | Path) -> Path:
+    """Pickle a predictor to ``path`` (what ``waybill eta fit --out`` writes)."""
+    import cloudpickle
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(cloudpickle.dumps(model))
+    return out
+
+
+def load_model(path: str | Path) -> EtaModel | EtaBaseline:
+    """Load a pickled predictor written by :func:`save_model` (trusted files only)."""
+    import pickle
+
+    return pickle.loads(Path(path).read_bytes())

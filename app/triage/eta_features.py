@@ -84,23 +84,29 @@ def to_dates(values: pd.Series) -> pd.Series:
 
 def utc_to_local(ts: pd.Series, tz: pd.Series) -> pd.Series:
     """UTC timestamps as naive local wall-clock times of each row's zone."""
-    out = pd.Series(pd.NaT, index=ts.index, dtype="datetime64[ns]")
-    for name in pd.unique(tz):
-        sel = (tz == name).to_numpy()
-        out.iloc[np.flatnonzero(sel)] = (
-            ts[sel].dt.tz_convert(name).dt.tz_localize(None).astype("datetime64[ns]").to_numpy())
-    return out
+    ts = to_utc_timestamps(ts)
+    out = np.full(len(ts), np.datetime64("NaT"), dtype="datetime64[ns]")
+    tz_values = tz.to_numpy(dtype=object)
+    for name in pd.unique(tz_values):
+        sel = np.flatnonzero(tz_values == name)
+        part = ts.iloc[sel] if len(sel) < len(ts) else ts
+        out[sel] = part.dt.tz_convert(name).dt.tz_localize(None).to_numpy(
+            dtype="datetime64[ns]")
+    return pd.Series(out, index=ts.index)
 
 
 def local_to_utc(naive: pd.Series, tz: pd.Series) -> pd.Series:
     """Naive local wall-clock times of each row's zone as UTC timestamps."""
-    out = pd.Series(pd.NaT, index=naive.index, dtype="datetime64[ns, UTC]")
-    for name in pd.unique(tz):
-        sel = np.flatnonzero((tz == name).to_numpy())
-        part = naive.iloc[sel].dt.tz_localize(name, ambiguous=np.zeros(len(sel), dtype=bool),
-                                              nonexistent="shift_forward")
-        out.iloc[sel] = part.dt.tz_convert("UTC").to_numpy()
-    return out
+    out = np.full(len(naive), np.datetime64("NaT"), dtype="datetime64[ns]")
+    tz_values = tz.to_numpy(dtype=object)
+    for name in pd.unique(tz_values):
+        sel = np.flatnonzero(tz_values == name)
+        part = naive.iloc[sel] if len(sel) < len(naive) else naive
+        part = part.dt.tz_localize(name, ambiguous=np.zeros(len(sel), dtype=bool),
+                                   nonexistent="shift_forward")
+        out[sel] = part.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
+            dtype="datetime64[ns]")
+    return pd.Series(out, index=naive.index).dt.tz_localize("UTC")
 
 
 @lru_cache(maxsize=64)
@@ -661,8 +667,7 @@ class EtaFeaturizer:
             X[name] = values
         numeric = OLIST_NUMERIC if kind == "olist" else WAYBILL_NUMERIC
         for c in numeric:
-            X[c] = (pd.to_numeric(frame[c], errors="coerce").astype(float)
-                    if c in frame else np.nan)
+            X[c] = numeric_column(frame[c]) if c in frame else np.nan
         dims = [pd.to_numeric(frame.get(c, _none(frame)), errors="coerce").astype(float)
                 for c in ("length_cm", "width_cm", "height_cm")]
         X["volume_l"] = dims[0] * dims[1] * dims[2] / 1000.0
@@ -682,7 +687,7 @@ class EtaFeaturizer:
         if kind == "waybill" and "carrier" in frame:
             cut = frame["carrier"].astype("string").map(self.handover_hours).astype(float)
             X["hours_to_handover"] = cut.to_numpy() - X["anchor_hour"].to_numpy()
-        state = _state_columns(frame)
+        state = state_columns(frame)
         stage = stage_of(state)
         if kind == "waybill":
             self._stage_features(frame, state, stage, anchor, start, as_of, point, tz_d,
@@ -761,6 +766,16 @@ class EtaFeaturizer:
         return [c for c in self.columns if c in self.categorical]
 
 
+def numeric_column(values: pd.Series) -> pd.Series:
+    """Numbers, booleans or their text forms ("True", "false", "1") as floats (NaN if not)."""
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        text = values.astype("string").str.strip().str.lower()
+        mapped = text.map({"true": 1.0, "false": 0.0})
+        return mapped.astype(float).fillna(pd.to_numeric(values, errors="coerce")).astype(float)
+    return pd.to_numeric(values.astype(object) if pd.api.types.is_bool_dtype(values.dtype)
+                         else values, errors="coerce").astype(float)
+
+
 def _none(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(None, index=frame.index, dtype=object)
 
@@ -772,7 +787,7 @@ def _with_derived_keys(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _state_columns(frame: pd.DataFrame) -> pd.DataFrame:
+def state_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """The ``ev_*`` columns of a frame, or the empty (booking) state when absent."""
     state = _empty_state(frame.index)
     for col in EVENT_COLUMNS:

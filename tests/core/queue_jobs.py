@@ -25,3 +25,14 @@ def flaky(tag: str) -> str:
 def rejected(tag: str) -> None:
     CALLS.append(("rejected", tag, correlation_id_var.get()))
     raise BadRequest("will never work")
+
+GATE: tuple = ()
+
+
+def gated(tag: str) -> None:
+    """Blocks on the first call until the test releases it."""
+    CALLS.append(("gated", tag, correlation_id_var.get()))
+    started, release = GATE
+    if not started.is_set():
+        started.set()
+        release.wait(5)

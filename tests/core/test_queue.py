@@ -85,3 +85,19 @@ def test_rq_failed_jobs_land_in_the_failed_registry(redis_conn: redis.Redis) -> 
     SimpleWorker(["default"], connection=redis_conn).work(burst=True)
     registry = FailedJobRegistry("default", connection=redis_conn)
     assert registry.get_job_ids() == ["bad-1"]
+
+
+def test_work_requested_during_a_run_runs_again(inproc: InProcessJobQueue) -> None:
+    """A drain asked for while it runs must run once more, or late work would sit unseen."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    queue_jobs.GATE = (started, release)
+    spec = JobSpec(PREFIX + "gated", ("g",), job_id="drain", rerun_if_running=True)
+    inproc.enqueue(spec)
+    assert started.wait(5)
+    assert inproc.enqueue(spec) is None  # already running: not a second concurrent run
+    assert inproc.enqueue(spec) is None  # several requests collapse into one re-run
+    release.set()
+    assert inproc.join()
+    assert [c[0] for c in queue_jobs.CALLS] == ["gated", "gated"]

