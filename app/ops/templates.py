@@ -55,7 +55,7 @@ BASE = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 {% block head %}{% endblock %}
 <title>{% block title %}Waybill operations{% endblock %}</title>
 <style nonce="{{ nonce }}">{{ style | safe }}</style>

@@ -293,7 +293,7 @@ def predict_for_shipment(shipment: Mapping[str, Any], events: Sequence[Mapping[s
                  if getattr(e.get("status"), "value", e.get("status")) == "delivered"]
     if delivered:
         at = max(pd.Timestamp(to_utc_timestamps(pd.Series([e["occurred_at"]])).iloc[0])
-                 for e in delivered)
+                 for e in delivered).to_pydatetime()
         return EtaPrediction(at, at, at, at, "delivered", version, tz)
     pred = predictor.predict(row).iloc[0]
     anchor = anchor_times(row, kind).iloc[0]
@@ -304,7 +304,7 @@ def predict_for_shipment(shipment: Mapping[str, Any], events: Sequence[Mapping[s
         code = 2 if rank >= 2 else (1 if scans >= 1 else 0)
     else:
         code = int(stages[0])
-    times = {q: (anchor + pd.Timedelta(hours=float(pred[q]))).to_pydatetime()
+    times = {q: (anchor + pd.Timedelta(hours=float(pred[q]))).round("s").to_pydatetime()
              for q in PREDICTION_COLUMNS}
     return EtaPrediction(times["p10"], times["p50"], times["p90"], times["p95"],
                          _stage_name(code), version, tz)

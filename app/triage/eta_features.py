@@ -179,7 +179,7 @@ def learn_weekmask(delivered: pd.Series, tz: pd.Series, min_share: float = 0.02)
     local = utc_to_local(to_utc_timestamps(delivered), tz).dropna()
     if len(local) < 50:
         return MON_FRI
-    share = np.bincount(local.dt.weekday.to_numpy(), minlength=7) / len(local)
+    share = np.bincount(local.dt.day_of_week.to_numpy(), minlength=7) / len(local)
     mask = "".join("1" if v >= min_share else "0" for v in share)
     return mask if "1" in mask else MON_FRI
 
@@ -269,8 +269,9 @@ class HistoryIndex:
     ``query(keys, times)`` returns, per row, the count and the means of the outcomes of the same
     key known strictly before ``times`` (optionally only the last ``window_days`` of them, counted
     back from ``min(time, last outcome)`` so a frozen index keeps answering with its newest
-    window). Means are shrunk towards the overall mean with ``prior_n`` pseudo-outcomes, so a
-    lane seen twice does not get extreme values. Sorted arrays and ``searchsorted`` only: O(log n)
+    window). Means are shrunk with ``prior_n`` pseudo-outcomes towards the mean of *all* keys'
+    outcomes known before ``times`` (same window), so a lane seen twice does not get extreme
+    values and nothing learnt later leaks in. Sorted arrays and ``searchsorted`` only: O(log n)
     per query, vectorized, picklable.
     """
 
@@ -280,7 +281,8 @@ class HistoryIndex:
     keys: pd.Index = field(default_factory=lambda: pd.Index([], dtype=object))
     stamp: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     csum: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
-    prior_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    times: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    total: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
     last_time: int = 0
 
     @classmethod
@@ -296,9 +298,10 @@ class HistoryIndex:
         stamp = code * _BIG + t
         order = np.argsort(stamp, kind="stable")
         csum = np.vstack([np.zeros((1, vals.shape[1])), np.cumsum(vals[order], axis=0)])
-        prior = vals.mean(axis=0) if len(vals) else np.zeros(vals.shape[1])
+        by_time = np.argsort(t, kind="stable")
+        total = np.vstack([np.zeros((1, vals.shape[1])), np.cumsum(vals[by_time], axis=0)])
         return cls(values=tuple(values.columns), window_days=window_days, prior_n=prior_n,
-                   keys=uniq, stamp=stamp[order], csum=csum, prior_mean=prior,
+                   keys=uniq, stamp=stamp[order], csum=csum, times=t[by_time], total=total,
                    last_time=int(t.max()) if len(t) else 0)
 
     def query(self, keys: pd.Series, times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -317,7 +320,11 @@ class HistoryIndex:
         n = np.where(known, end - start, 0)
         sums = self.csum[end] - self.csum[start]
         sums[~known] = 0.0
-        means = (sums + self.prior_n * self.prior_mean) / (n + self.prior_n)[:, None]
+        g_end = np.searchsorted(self.times, end_t, side="left")
+        g_start = np.searchsorted(self.times, start_t, side="left")
+        g_n = (g_end - g_start)[:, None]
+        prior = (self.total[g_end] - self.total[g_start]) / np.maximum(g_n, 1)
+        means = (sums + self.prior_n * prior) / (n + self.prior_n)[:, None]
         return n, means
 
 
@@ -652,7 +659,7 @@ class EtaFeaturizer:
         local = utc_to_local(anchor, tz_o if kind == "waybill" else tz_d)
         day = local.dt.normalize()
         X["anchor_hour"] = (local - day).dt.total_seconds().to_numpy() / HOUR
-        X["anchor_weekday"] = local.dt.weekday.astype(float)
+        X["anchor_weekday"] = local.dt.day_of_week.astype(float)
         promised = to_dates(frame["promised_date"]) if "promised_date" in frame else (
             pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
         point = promise_points(frame, tz_d)
@@ -701,9 +708,10 @@ class EtaFeaturizer:
                 raw[c] = state[c].astype(object).where(state[c].notna())
             if c not in raw:
                 raw[c] = None
-            cats = self.categories.get(c, [])
-            X[c] = pd.Categorical(raw[c], categories=cats).codes.astype(np.float32)
-            X.loc[X[c] < 0, c] = np.nan
+            codes = pd.Index(self.categories.get(c, [])).get_indexer(
+                raw[c].astype(object).to_numpy()).astype(np.float32)
+            codes[codes < 0] = np.nan  # unknown or missing: LightGBM's missing branch
+            X[c] = codes
         if self.columns:
             X = X.reindex(columns=self.columns)
         start_h = np.maximum((start - anchor).dt.total_seconds().to_numpy() / HOUR, 0.0)
@@ -744,7 +752,7 @@ class EtaFeaturizer:
         now_local = utc_to_local(start, tz_d)
         now_day = now_local.dt.normalize()
         X["now_hour_dest"] = (now_local - now_day).dt.total_seconds().to_numpy() / HOUR
-        X["now_weekday_dest"] = now_local.dt.weekday.astype(float).to_numpy()
+        X["now_weekday_dest"] = now_local.dt.day_of_week.astype(float).to_numpy()
         X["promise_left_h"] = (point - start).dt.total_seconds().to_numpy() / HOUR
         X["promise_left_bus_days"] = business_days_between(
             now_day.to_numpy(), promised.to_numpy(), dest_c)

@@ -176,7 +176,9 @@ def as_categorical(x: pd.DataFrame, categories: Mapping[str, list[str]]) -> pd.D
     """Categorical columns with the training vocabularies (unseen values become null)."""
     out = x.copy()
     for col in CATEGORICAL:
-        out[col] = pd.Categorical(out[col], categories=categories.get(col, []))
+        known = categories.get(col, [])
+        values = out[col].where(out[col].isin(known))
+        out[col] = pd.Categorical(values, categories=known)
     return out
 
 

@@ -65,9 +65,10 @@ def test_business_clock_round_trip():
     bt = business_clock(ts, tz, country, mask)
     back = from_business_clock(bt, tz, country, mask)
     assert (back - ts).abs().max() < pd.Timedelta(seconds=1)
-    # Christmas and the weekend do not count: Monday 23 Dec 16:00 + 1 business day is Friday 27th.
-    nxt = from_business_clock(bt[1:2] + 1.0, tz.iloc[1:2], country[1:2], mask[1:2])
-    assert nxt.iloc[0].tz_convert("Europe/Berlin").strftime("%a %d %H:%M") == "Fri 27 16:00"
+    # Christmas Day and Boxing Day do not count: Monday 23 Dec 17:00 (Berlin) plus two
+    # business days is Friday the 27th, same time.
+    nxt = from_business_clock(bt[1:2] + 2.0, tz.iloc[1:2], country[1:2], mask[1:2])
+    assert nxt.iloc[0].tz_convert("Europe/Berlin").strftime("%a %d %H:%M") == "Fri 27 17:00"
 
 
 def test_predict_for_shipment_moves_with_the_events(fitted):

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import ops_jobs
 import pytest
-from conftest import HTML, build_ops_app, dead_letter, make_ctx, sign_in
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from ops_support import HTML, build_ops_app, dead_letter, make_ctx, seed_activity, sign_in
 from security.route_guard import assert_routes_protected
 
 from app.core.context import AppContext
@@ -278,9 +278,7 @@ def test_a_stale_page_does_not_replay_another_letter(
     assert [d.spec.args for d in ops_ctx.queue.dead_letters] == [("order-2",)]
 
 
-def test_only_admins_may_replay(
-    client: TestClient, ops_ctx: AppContext, key_for: KeyFor
-) -> None:
+def test_only_admins_may_replay(client: TestClient, ops_ctx: AppContext, key_for: KeyFor) -> None:
     dead_letter(ops_ctx, "order-1")
     sign_in(client, key_for("support"))
     page = client.get("/ops", headers=HTML).text
@@ -319,39 +317,20 @@ def test_untrusted_text_is_escaped(
 def test_the_page_shows_circuits_exceptions_and_sla_charts(
     client: TestClient, ops_ctx: AppContext, key_for: KeyFor
 ) -> None:
-    from app.core.breaker import CircuitBreaker
-    from app.store.tables import LabelRow, ShipmentRow, TrackingEventRow
-
-    breaker = CircuitBreaker(ops_ctx.redis, "ups-main", failure_threshold=1)
-    breaker.record_failure()
-    now = datetime.now(UTC)
-    with ops_ctx.db.session() as s:
-        s.add(
-            ShipmentRow(
-                id="shp_1", source="odoo:t", source_ref="stock.picking:1", reference="WH/OUT/1",
-                state="labelled", correlation_id="wb-1", created_at=now - timedelta(minutes=5),
-            )
-        )  # fmt: skip
-        s.flush()
-        s.add(
-            LabelRow(
-                shipment_id="shp_1", parcel_index=0, tracking_number="1Z1", format="PDF",
-                data=b"x", created_at=now - timedelta(minutes=4),
-            )
-        )  # fmt: skip
-        s.add(
-            TrackingEventRow(
-                dedupe_key="e1", carrier="ups", tracking_number="1Z1", status="exception",
-                occurred_at=now - timedelta(hours=1), received_at=now - timedelta(minutes=1),
-                exception_category="address_issue",
-            )
-        )  # fmt: skip
+    seed_activity(ops_ctx)
     page = client.get("/ops", headers={"X-API-Key": key_for("monitoring")}).text
     assert re.search(r'data-account="ups-main">.*?class="state-open">open<', page, re.S)
-    assert 'data-label="address_issue" data-value="1.000"' in page
-    assert 'id="chart-sla-0"' in page and 'data-label="p50" data-value="60.000"' in page
-    assert "1.0 min" in page and "59.0 min" in page
-    assert re.search(r"1 exceptions among\s+1 tracking events received", page)
+    assert re.search(r'data-account="dhl-express">.*?class="state-closed">closed<', page, re.S)
+    assert 'data-label="address_issue" data-value="3.000"' in page
+    assert 'data-label="damaged" data-value="1.000"' in page
+    assert re.search(r"4 exceptions among\s+6 tracking events received", page)
+    label = re.search(r'id="chart-sla-0".*?</svg>', page, re.S)
+    assert label and 'data-label="p50" data-value="180.000"' in label.group(0)
+    assert 'data-label="p90" data-value="300.000"' in label.group(0)
+    assert "3.0 min" in label.group(0) and "5.0 min" in label.group(0)
+    tracking = re.search(r'id="chart-sla-1".*?</svg>', page, re.S)
+    assert tracking and 'data-label="p50" data-value="1800.000"' in tracking.group(0)
+    assert 'data-label="p90" data-value="3600.000"' in tracking.group(0)
 
 
 def test_the_dev_key_signs_in_only_where_it_is_allowed(sqlite_db: Database) -> None:

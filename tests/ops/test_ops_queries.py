@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import fakeredis
 import pytest
 import redis as redis_lib
-from conftest import make_ctx
+from ops_support import make_ctx
 
 from app.carriers.accounts import CarrierAccount
 from app.core.breaker import CircuitBreaker
@@ -45,9 +46,9 @@ def _label(shipment_id: str, parcel: int, created: datetime) -> LabelRow:
     )
 
 
-def _event(i: int, occurred: datetime, received: datetime, category: str | None) -> (
-    TrackingEventRow
-):
+def _event(
+    i: int, occurred: datetime, received: datetime, category: str | None
+) -> TrackingEventRow:
     return TrackingEventRow(
         dedupe_key=f"evt-{i}",
         carrier="ups",
@@ -140,7 +141,7 @@ def test_carrier_health_reads_every_circuit_in_redis(sqlite_db: Database) -> Non
         assert rows["ups-main"].state == "open" and rows["ups-main"].opened_at is not None
         assert rows["fedex-eu"].state == "half_open"
         assert rows["dhl:express"].state == "closed" and rows["dhl:express"].recent_failures == 1
-        assert [r.account for r in queries.carrier_health(ctx)][0] == "ups-main"  # open first
+        assert queries.carrier_health(ctx)[0].account == "ups-main"  # open first
     finally:
         ctx.queue.close()
 
@@ -150,10 +151,8 @@ def test_configured_accounts_show_as_closed_without_any_circuit_state(
 ) -> None:
     ctx = make_ctx(sqlite_db)
 
-    class Directory:
-        accounts = {"ups-main": CarrierAccount(id="ups-main", carrier="UPS")}
-
-    ctx.extras["carrier_directory"] = Directory()
+    directory = SimpleNamespace(accounts={"ups-main": CarrierAccount(id="ups-main", carrier="UPS")})
+    ctx.extras["carrier_directory"] = directory
     try:
         rows = queries.carrier_health(ctx)
         assert [(r.account, r.carrier, r.state) for r in rows] == [("ups-main", "ups", "closed")]
@@ -162,7 +161,7 @@ def test_configured_accounts_show_as_closed_without_any_circuit_state(
 
 
 def test_in_process_queue_depth_and_dead_letters_newest_first(sqlite_db: Database) -> None:
-    from conftest import dead_letter
+    from ops_support import dead_letter
 
     ctx = make_ctx(sqlite_db)
     try:

@@ -282,7 +282,7 @@ def _html(request: Request, body: str, nonce: str, status: int = 200) -> HTMLRes
             ),
             "X-Frame-Options": "DENY",
             "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
+            "Referrer-Policy": "same-origin",  # "no-referrer" makes form posts send Origin: null
             "Cache-Control": "no-store",
         }
     )

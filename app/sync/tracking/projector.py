@@ -46,17 +46,39 @@ class TrackingProjector:
         self.classify_unknown = classify_unknown
         self.on_status_change = on_status_change
         self.on_writes_queued = on_writes_queued
-        self._queued = False
+        self._milestones: dict[str, tuple[int, list[tuple[TrackingState, dict[str, Any]]]]] = {}
 
     def __call__(self, entry: Entry) -> None:
         if entry.type == EVENT_TYPE:
             self.project(entry.data)
 
     def flush(self) -> None:
-        """After a batch: wake the outbox drain once, not per event."""
-        if self._queued and self.on_writes_queued is not None:
-            self.on_writes_queued()
-        self._queued = False
+        """After a batch: one chatter message per picking for all the steps it took, then one
+        wake-up of the outbox drain — many events, few RPCs."""
+        if self._milestones:
+            with self.db.session() as session:
+                for shipment_id, (picking_id, steps) in self._milestones.items():
+                    last_state = steps[-1][0]
+                    ref = (
+                        f"{shipment_id}:track:{last_state.status.value}:"
+                        f"{last_state.last_event_at.isoformat()}"
+                    )
+                    body = "".join(milestone_html(state.status, about) for state, about in steps)
+                    enqueue_write(
+                        session,
+                        aggregate=picking_aggregate(picking_id),
+                        kind=KIND_MESSAGE,
+                        dedupe_key=ref,
+                        payload={
+                            "model": "stock.picking",
+                            "res_id": picking_id,
+                            "body_html": body,
+                            "ref": ref,
+                        },
+                    )
+            self._milestones.clear()
+            if self.on_writes_queued is not None:
+                self.on_writes_queued()
 
     def project(self, data: dict[str, Any]) -> bool:
         """Store one event and re-derive its shipment; False when it was a duplicate."""
@@ -120,20 +142,8 @@ class TrackingProjector:
         latest = max(events, key=lambda e: e.occurred_at)
         about = trigger if trigger["dedupe_key"] == latest.dedupe_key else _event_dict(latest)
         if shipment.odoo_picking_id is not None and state.status is not TrackingStatus.UNKNOWN:
-            ref = f"{shipment.id}:track:{state.status.value}:{state.last_event_at.isoformat()}"
-            enqueue_write(
-                session,
-                aggregate=picking_aggregate(shipment.odoo_picking_id),
-                kind=KIND_MESSAGE,
-                dedupe_key=ref,
-                payload={
-                    "model": "stock.picking",
-                    "res_id": shipment.odoo_picking_id,
-                    "body_html": milestone_html(state.status, about),
-                    "ref": ref,
-                },
-            )
-            self._queued = True
+            pending = self._milestones.setdefault(shipment.id, (shipment.odoo_picking_id, []))
+            pending[1].append((state, about))
         return shipment.id, state, about
 
 

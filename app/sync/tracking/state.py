@@ -58,11 +58,18 @@ class TrackingState:
 EMPTY = TrackingState(TrackingStatus.UNKNOWN, None, None, None, None, None, None)
 
 
-def _sort_key(event: EventLike) -> tuple[datetime, int, str]:
+def _sort_key(event: EventLike) -> tuple[datetime, int, str, str]:
     status = TrackingStatus(event.status)
     rank = status.milestone_rank
-    # same instant: milestones in path order, then off-path statuses, deterministically
-    return (event.occurred_at, rank if rank is not None else 10, status.value)
+    # same instant: milestones in path order, then off-path statuses, then by category, so the
+    # result never depends on the order events arrived in
+    category = event.exception_category
+    return (
+        event.occurred_at,
+        rank if rank is not None else 10,
+        status.value,
+        str(getattr(category, "value", category) or ""),
+    )
 
 
 def derive(events: Iterable[EventLike]) -> TrackingState:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.core.db import Database
 from app.core.logging import correlation, get_logger
@@ -43,6 +43,7 @@ log = get_logger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=15)
 MAX_ATTEMPTS = 50  # about a day of backoff; then a person looks at it
+CLAIM_LEASE = timedelta(minutes=5)  # a write in flight longer than this is presumed abandoned
 LABEL_MIMETYPES = {"pdf": "application/pdf", "zpl": "text/plain", "png": "image/png"}
 
 
@@ -51,6 +52,7 @@ class DrainReport:
     applied: int = 0
     retried: int = 0
     dead: int = 0
+    skipped: int = 0
     rpcs: int = 0
     blocked_aggregates: list[str] = field(default_factory=list)
 
@@ -95,7 +97,7 @@ class OdooWriter:
         with self.db.session() as session:
             rows = session.execute(
                 select(OutboxRow.id, OutboxRow.aggregate, OutboxRow.available_at, OutboxRow.kind)
-                .where(OutboxRow.status == "pending")
+                .where(OutboxRow.status.in_(("pending", "in_flight")))
                 .order_by(OutboxRow.id)
                 .limit(limit)
             ).all()
@@ -112,16 +114,12 @@ class OdooWriter:
 
     def _apply_group(self, row_ids: list[int]) -> str:
         """Apply one write, or several chatter messages of one record as a single post."""
+        now = self.clock()
         with self.db.session() as session:
-            rows = [
-                r
-                for r in (session.get(OutboxRow, i) for i in row_ids)
-                if r is not None and r.status == "pending"
-            ]
+            claimed = [i for i in row_ids if self._claim(session, i, now)]
+            rows = [r for r in (session.get(OutboxRow, i) for i in claimed) if r is not None]
             if not rows:
-                return "applied"
-            for row in rows:
-                row.attempts += 1
+                return "skipped"  # another drainer holds them: leave this record to it
             kind, attempts = rows[0].kind, max(r.attempts for r in rows)
             payload = _merge([dict(r.payload) for r in rows])
             cid, created = rows[0].correlation_id, [r.created_at for r in rows]
@@ -143,6 +141,24 @@ class OdooWriter:
                 OUTBOX_LAG.labels(kind).observe((self.clock() - moment).total_seconds())
             return "applied"
 
+    @staticmethod
+    def _claim(session: Any, row_id: int, now: datetime) -> bool:
+        """Atomically take a row: pending, or in flight with an expired lease (a drainer died
+        mid-write — the retry check then looks in Odoo before writing again)."""
+        result = session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == row_id,
+                OutboxRow.available_at <= now,
+                OutboxRow.status.in_(("pending", "in_flight")),
+            )
+            .values(
+                status="in_flight", attempts=OutboxRow.attempts + 1, available_at=now + CLAIM_LEASE
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
     def _after_failure(
         self, row_ids: list[int], attempts: int, exc: OdooError, *, retryable: bool
     ) -> str:
@@ -157,6 +173,7 @@ class OdooWriter:
                 row.last_error = f"{exc.code}: {exc.message}"[:2000]
                 if outcome == "retried":
                     backoff = min(timedelta(seconds=2**attempts), MAX_BACKOFF)
+                    row.status = "pending"
                     row.available_at = self.clock() + backoff
                 else:
                     row.status = "dead"
