@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.concurrency import run_in_threadpool
@@ -10,11 +10,13 @@ from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import get_ctx
 from app.core.context import AppContext
-from app.core.errors import Conflict, WaybillError
+from app.core.errors import Conflict, Unprocessable, WaybillError
 from app.core.idempotency import IdempotencyStore, fingerprint, require_key
 from app.core.ratelimit import per_key_rate_limit
 from app.core.security import Principal, require_roles
 from app.models import ShipmentRequest, ShipmentState
+from app.sync.eta.jobs import build_eta
+from app.sync.eta.service import latest_eta
 from app.sync.shipments import commands
 from app.sync.shipments.schemas import CancelView, QuotesView, ShipmentDetail, ShipmentPage
 from app.sync.shipments.service import get_label, get_shipment, list_shipments
@@ -96,6 +98,25 @@ async def book_shipment(
 )
 async def shipment(ctx: Ctx, _who: Reader, shipment_id: ShipmentId) -> ShipmentDetail:
     return await run_in_threadpool(get_shipment, ctx.db, shipment_id)
+
+
+@router.get(
+    "/shipments/{shipment_id}/eta",
+    summary="Delivery-time prediction (p10/p50/p90/p95)",
+    responses={404: {"description": "No such shipment"}},
+)
+async def shipment_eta(ctx: Ctx, _who: Reader, shipment_id: ShipmentId) -> dict[str, Any]:
+    def load() -> dict[str, Any]:
+        get_shipment(ctx.db, shipment_id)  # 404 for an unknown shipment
+        stored = latest_eta(ctx.db, shipment_id)
+        if stored is None:
+            prediction = build_eta(ctx).update(shipment_id)
+            stored = latest_eta(ctx.db, shipment_id) if prediction else None
+        if stored is None:
+            raise Unprocessable("no prediction for this shipment yet", code="eta_unavailable")
+        return stored
+
+    return await run_in_threadpool(load)
 
 
 @router.post(

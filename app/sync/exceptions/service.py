@@ -21,6 +21,7 @@ from app.core.ids import new_id
 from app.core.logging import get_logger
 from app.models import TrackingStatus
 from app.store.tables import ShipmentRow, SuggestionRow
+from app.sync.eta.service import latest_eta
 from app.sync.tracking.state import TrackingState
 from app.sync.writeback.outbox import (
     KIND_ACTIVITY,
@@ -152,6 +153,12 @@ class ExceptionTriage:
         ref = f"{row.id}"
         summary = _summary(routing, classification)
         note = activity_note(routing, classification, shipment)
+        eta = latest_eta(self.db, shipment.id)
+        if eta is not None:
+            note += (
+                f"<p>Predicted delivery: {escape(eta['p50'][:10])} (80 % between "
+                f"{escape(eta['p10'][:10])} and {escape(eta['p90'][:10])})</p>"
+            )
         deadline = date.today() + timedelta(days=DEADLINE_BY_PRIORITY.get(routing.priority, 2))
         common = {
             "model": "stock.picking",

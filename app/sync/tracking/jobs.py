@@ -12,6 +12,7 @@ from app.core.events import SHIPMENT_STREAM, Entry, EventLog
 from app.core.logging import get_logger
 from app.core.queue import JobSpec
 from app.sync.booking.jobs import carrier_directory, enqueue_drain
+from app.sync.eta.jobs import build_eta
 from app.sync.exceptions.jobs import build_triage
 from app.sync.outbound.service import OutboundDispatcher, load_subscribers
 from app.sync.tracking.ingest import TrackingIngest
@@ -40,6 +41,7 @@ def build_projector(ctx: AppContext) -> TrackingProjector:
     shipments = EventLog(ctx.redis, SHIPMENT_STREAM)
     extra_listener = hooks.get("on_status_change")
     triage = build_triage(ctx)
+    eta = build_eta(ctx)
 
     def status_changed(shipment_id: str, state: TrackingState, event: dict[str, Any]) -> None:
         shipments.publish(
@@ -55,10 +57,11 @@ def build_projector(ctx: AppContext) -> TrackingProjector:
                 "description": event.get("raw_description"),
             },
         )
-        try:
-            triage.on_status_change(shipment_id, state, event)
-        except Exception as exc:  # triage must never block tracking
-            log.error("triage_failed", shipment_id=shipment_id, error=type(exc).__name__)
+        for name, listener in (("eta", eta.on_status_change), ("triage", triage.on_status_change)):
+            try:
+                listener(shipment_id, state, event)
+            except Exception as exc:  # a listener must never block tracking
+                log.error(f"{name}_failed", shipment_id=shipment_id, error=type(exc).__name__)
         if extra_listener is not None:
             extra_listener(shipment_id, state, event)
 

@@ -1,0 +1,1 @@
+"""Delivery-time predictions kept current for each shipment, and shown in Odoo."""
