@@ -34,6 +34,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from app.triage.classifier_embed import StaticEmbedder
 from app.triage.classifier_labels import LABELS, label_category, label_status
 from app.triage.classifier_rules import N_RULE_FEATURES, rule_features, rule_hits
 from app.triage.text import event_text
@@ -59,7 +60,11 @@ class ModelConfig:
     rule_scale: float = 1.0
     context_scale: float = 0.5
     use_context: bool = True
-    ensemble_weight_char: float = 0.5
+    c_embed: float = 10.0
+    use_embedding: bool = True
+    # Log-space weights of the members: character, word, embedding (renormalized when the
+    # embedding table is not available).
+    ensemble_weights: tuple[float, float, float] = (0.25, 0.25, 0.5)
     review_threshold: float = 0.5
     class_balance: float = 1.0
     calibrate: bool = True
@@ -114,14 +119,20 @@ class TriageModel:
     word_vec_: TfidfVectorizer | None = None
     char_clf_: LogisticRegression | None = None
     word_clf_: LogisticRegression | None = None
+    embedder_: StaticEmbedder | None = None
+    embed_clf_: LogisticRegression | None = None
     fit_summary_: dict[str, Any] = field(default_factory=dict)
 
     # --- fitting ---------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame, labels: Sequence[str], *,
             sample_weight: np.ndarray | None = None, groups: Sequence[str] | None = None,
-            seed: int = 0) -> TriageModel:
-        """Fit on an event frame; ``groups`` (carrier per row) drive the calibration folds."""
+            seed: int = 0, embedder: StaticEmbedder | None = None) -> TriageModel:
+        """Fit on an event frame; ``groups`` (carrier per row) drive the calibration folds.
+
+        ``embedder`` (a distilled sentence-encoder table) adds the embedding member.
+        """
         self.fit_summary_ = {}
+        self.embedder_ = embedder if self.config.use_embedding else None
         texts = frame_texts(frame)
         status = frame_status_so_far(frame)
         y = np.asarray(labels, dtype=object)
@@ -160,6 +171,11 @@ class TriageModel:
         self.word_clf_ = self._lr(cfg.c_word, seed).fit(
             sparse.hstack([xw, shared], format="csr"), y, sample_weight=sample_weight)
         self.classes_ = self.char_clf_.classes_
+        self.embed_clf_ = None
+        if self.embedder_ is not None:
+            self.embed_clf_ = LogisticRegression(
+                C=cfg.c_embed, max_iter=cfg.max_iter * 3, random_state=seed).fit(
+                self.embedder_.encode(texts), y, sample_weight=sample_weight)
 
     def _balanced(self, y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
         """Sample weights times (class weight share) ** -class_balance (1 = "balanced")."""
@@ -195,14 +211,15 @@ class TriageModel:
         fold = np.array([fold_of[g] for g in groups.tolist()])
         logits = np.zeros((len(y), len(self.classes_)))
         covered = np.zeros(len(y), dtype=bool)
-        full = (self.char_vec_, self.word_vec_, self.char_clf_, self.word_clf_, self.classes_)
+        full = (self.char_vec_, self.word_vec_, self.char_clf_, self.word_clf_, self.classes_,
+                self.embed_clf_)
         try:
             for f in range(k):
                 test = fold == f
                 train = ~test
                 if len(set(y[train])) < 2:
                     continue
-                sub = TriageModel(config=self.config)
+                sub = TriageModel(config=self.config, embedder_=self.embedder_)
                 sw = None if sample_weight is None else sample_weight[train]
                 sub._fit_core([t for t, m in zip(texts, train, strict=True) if m],
                               [s for s, m in zip(status, train, strict=True) if m],
@@ -216,7 +233,8 @@ class TriageModel:
                 logits[test] = block
                 covered[test] = True
         finally:
-            self.char_vec_, self.word_vec_, self.char_clf_, self.word_clf_, self.classes_ = full
+            (self.char_vec_, self.word_vec_, self.char_clf_, self.word_clf_, self.classes_,
+             self.embed_clf_) = full
         if not covered.any():
             return 1.0
         idx = {c: i for i, c in enumerate(self.classes_)}
@@ -240,10 +258,18 @@ class TriageModel:
         shared = self._shared(texts, status)
         xc = sparse.hstack([self.char_vec_.transform(texts), shared], format="csr")
         xw = sparse.hstack([self.word_vec_.transform(texts), shared], format="csr")
-        a = self.config.ensemble_weight_char
-        lc = self.char_clf_.predict_log_proba(xc)
-        lw = self.word_clf_.predict_log_proba(xw)
-        return a * lc + (1 - a) * lw
+        wc, ww, we = self._weights()
+        out = wc * self.char_clf_.predict_log_proba(xc) + ww * self.word_clf_.predict_log_proba(xw)
+        if we > 0 and self.embed_clf_ is not None and self.embedder_ is not None:
+            out += we * self.embed_clf_.predict_log_proba(self.embedder_.encode(texts))
+        return out
+
+    def _weights(self) -> tuple[float, float, float]:
+        wc, ww, we = self.config.ensemble_weights
+        if self.embed_clf_ is None:
+            we = 0.0
+        total = wc + ww + we
+        return wc / total, ww / total, we / total
 
     def predict_proba_texts(self, texts: Sequence[str],
                             status: Sequence[str] | None = None) -> np.ndarray:
@@ -274,7 +300,7 @@ class TriageModel:
         assert self.char_clf_ is not None and self.word_clf_ is not None
         k = int(np.flatnonzero(self.classes_ == label)[0])
         contrib: dict[str, float] = {}
-        a = self.config.ensemble_weight_char
+        a, b, emb = self._weights()
         # Word model: each uni/bigram's weight goes to its words.
         xw = self.word_vec_.transform([text])
         vocab_w = self.word_vec_.get_feature_names_out()
@@ -283,7 +309,7 @@ class TriageModel:
             gram = vocab_w[j]
             parts = gram.split()
             for p in parts:
-                contrib[p] = contrib.get(p, 0.0) + (1 - a) * v * coef_w[j] / len(parts)
+                contrib[p] = contrib.get(p, 0.0) + b * v * coef_w[j] / len(parts)
         # Character model: within-word n-grams belong to exactly one word.
         xc = self.char_vec_.transform([text])
         vocab_c = self.char_vec_.get_feature_names_out()
@@ -302,6 +328,10 @@ class TriageModel:
         hits = [h for h in rule_hits(text) if h.label == label]
         if hits:
             out.append("keyword rule: " + ", ".join(f"'{h.match}'" for h in hits[:3]))
+        if emb > 0 and self.embed_clf_ is not None and self.embedder_ is not None:
+            p = self.embed_clf_.predict_proba(self.embedder_.encode([text]))[0]
+            k_e = int(np.flatnonzero(self.embed_clf_.classes_ == label)[0])
+            out.append(f"meaning (sentence embedding) supports {label}: p={p[k_e]:.2f}")
         if status != "none":
             out.append(f"status so far: {status}")
         return out

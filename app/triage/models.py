@@ -3,8 +3,9 @@
 ``ModelManager`` keeps one slot per model (``triage``, ``eta``, ``recommender``):
 
 * on start and on ``reload()`` (``POST /v1/admin/models/reload``, and every
-  ``refresh_seconds`` in a background thread) it asks the registry which version carries the
-  served alias (``champion``) and loads it when it changed;
+  ``refresh_seconds`` in a background thread - or, in a process that never called ``start()``
+  such as a job worker, on the first ``get`` after that long) it asks the registry which version
+  carries the served alias (``champion``) and loads it when it changed;
 * a load that fails keeps the model that was serving (and reports the error);
 * with nothing registered under the alias - or no registry at all - it serves the model's
   baseline, so the service answers from the first minute of a fresh installation;
@@ -131,13 +132,21 @@ class ModelManager:
     def get(self, name: str) -> ServedModel:
         """The predictor serving ``name`` (the registered champion, else the baseline)."""
         slot = self._slot(name)
-        if slot.checked_at is None:
+        if slot.checked_at is None or self._stale(slot):
             self.reload([name])
         with self._lock:
             if slot.predictor is None:
                 raise ModelUnavailable(
                     f"model {name!r} cannot serve: {slot.error or 'nothing loaded'}")
             return ServedModel(name, slot.predictor, slot.source, slot.version)
+
+    def _stale(self, slot: _Slot) -> bool:
+        """Without the refresh thread (a job worker that never called ``start``), ``get``
+        re-checks the registry itself once ``refresh_seconds`` have passed."""
+        if self._thread is not None or not self.refresh_seconds or slot.checked_at is None:
+            return False
+        age = (datetime.now(UTC) - slot.checked_at).total_seconds()
+        return age > self.refresh_seconds
 
     def status(self) -> list[dict[str, Any]]:
         with self._lock:

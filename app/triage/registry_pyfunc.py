@@ -46,20 +46,34 @@ def tracking(uri: str) -> Iterator[None]:
     """
     with _uri_lock:
         env = {k: os.environ.get(k) for k in ENV_KEYS}
-        before_tracking = mlflow.get_tracking_uri()
-        before_registry = mlflow.get_registry_uri()
+        before_tracking, before_registry = _current_uris()
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
         try:
             yield
         finally:
-            mlflow.set_tracking_uri(before_tracking)
-            mlflow.set_registry_uri(before_registry)
+            mlflow.set_tracking_uri(before_tracking)  # type: ignore[arg-type]
+            mlflow.set_registry_uri(before_registry)  # type: ignore[arg-type]
             for key, value in env.items():
                 if value is None:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def _current_uris() -> tuple[str | None, str | None]:
+    """The URIs *as set* (None: MLflow resolves them from the environment on each use).
+
+    Restoring what ``get_tracking_uri()`` resolved would pin a value that was only an
+    environment default, so read the set values where MLflow keeps them.
+    """
+    try:
+        from mlflow.tracking._model_registry import utils as registry_utils
+        from mlflow.tracking._tracking_service import utils as tracking_utils
+
+        return tracking_utils._tracking_uri, registry_utils._registry_uri
+    except (ImportError, AttributeError):  # a future MLflow: fall back to the resolved values
+        return mlflow.get_tracking_uri(), mlflow.get_registry_uri()
 
 
 def unwrap(model: Any) -> Predictor:

@@ -91,14 +91,26 @@ def _populate(db: Database) -> int:
         ]
         s.add_all(events)
         s.flush()
-        exc_id = events[3].id
-        s.add(SuggestionRow(id="sug_1", kind="triage", dedupe_key="e1", shipment_id="shp_a",
-                            payload={"event_id": exc_id, "category": "other_exception"},
+        exc = events[3]
+        summary = {"carrier": "lowlands", "tracking_number": exc.tracking_number,
+                   "occurred_at": exc.occurred_at.isoformat(), "raw_code": exc.raw_code,
+                   "raw_description": exc.raw_description}
+        s.add(SuggestionRow(id="sug_1", kind="exception_triage", dedupe_key="e1",
+                            shipment_id="shp_a", state="done",
+                            payload={"event": summary, "category": "recipient_unavailable"},
                             model_name="waybill-triage", model_version="3", confidence=0.41))
+        s.add(SuggestionRow(id="sug_2", kind="exception_triage", dedupe_key="e2",
+                            shipment_id="shp_a", state="dismissed",
+                            payload={"event_id": exc.id, "category": "damaged"}))
         s.flush()
-        s.add(FeedbackRow(suggestion_id="sug_1", decision="corrected", actor="cs:marie",
-                          label={"exception_category": "recipient_unavailable"}))
-    return exc_id
+        # what app.sync.exceptions.feedback records: the proposal and the person's category
+        s.add(FeedbackRow(suggestion_id="sug_1", decision="recategorized", actor="cs:marie",
+                          label={"proposed": "other_exception", "confidence": 0.41,
+                                 "model_version": "3", "category": "recipient_unavailable",
+                                 "confirmed": False}))
+        s.add(FeedbackRow(suggestion_id="sug_2", decision="cancelled", actor="cs:marie",
+                          label={"proposed": "damaged", "category": "damaged"}))
+    return exc.id
 
 
 def test_export_from_a_small_store_passes_the_contract(sqlite_db: Database, tmp_path: Path
@@ -129,7 +141,8 @@ def test_export_from_a_small_store_passes_the_contract(sqlite_db: Database, tmp_
     d = t["deliveries"].iloc[0]
     assert d["final_status"] == "delivered" and d["on_time"] and d["transit_hours"] == 41.0
     fb = t["feedback"]
-    assert fb.loc[0, "decision"] == "corrected" and fb.loc[0, "model_version"] == "3"
+    assert list(fb["decision"]) == ["recategorized", "cancelled"]  # a dismissal is no label
+    assert fb.loc[0, "model_version"] == "3"
 
     out = tmp_path / "export"
     written = export_history(sqlite_db, out, "csv")

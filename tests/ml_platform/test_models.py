@@ -124,3 +124,13 @@ def test_periodic_refresh_picks_up_a_promotion(toy_data: Path, tracking_uri: str
         while manager.get("toy").version != "1" and time.monotonic() < deadline:
             time.sleep(0.1)
         assert manager.get("toy").version == "1"
+
+
+def test_without_the_thread_get_rechecks_when_stale(toy_data: Path, tracking_uri: str) -> None:
+    train(ToySpec(), toy_data, tracking_uri=tracking_uri)
+    manager = _manager(tracking_uri, refresh_seconds=0.2)  # never started: a job worker
+    assert manager.get("toy").source == "baseline"
+    _champion(tracking_uri, "1")
+    assert manager.get("toy").source == "baseline"  # checked moments ago
+    time.sleep(0.3)
+    assert manager.get("toy").version == "1"

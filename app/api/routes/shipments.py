@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from app.api.deps import get_ctx
 from app.core.context import AppContext
@@ -15,6 +16,8 @@ from app.core.idempotency import IdempotencyStore, fingerprint, require_key
 from app.core.ratelimit import per_key_rate_limit
 from app.core.security import Principal, require_roles
 from app.models import ShipmentRequest, ShipmentState
+from app.sync.booking.approval import choose_quote
+from app.sync.booking.jobs import build_booking
 from app.sync.eta.jobs import build_eta
 from app.sync.eta.service import latest_eta
 from app.sync.shipments import commands
@@ -117,6 +120,38 @@ async def shipment_eta(ctx: Ctx, _who: Reader, shipment_id: ShipmentId) -> dict[
         return stored
 
     return await run_in_threadpool(load)
+
+
+class ChooseBody(BaseModel):
+    carrier_account: str = Field(min_length=1, max_length=64)
+    service: str = Field(min_length=1, max_length=64)
+
+
+@router.post(
+    "/shipments/{shipment_id}/choose",
+    response_model=ShipmentDetail,
+    summary="A dispatcher picks one of the shipment's quotes; it is booked now",
+    responses={
+        404: {"description": "No such shipment"},
+        409: {"description": "Not waiting for a choice"},
+        422: {"description": "Not one of the shipment's quotes"},
+    },
+)
+async def choose_quote_route(
+    ctx: Ctx, principal: Writer, shipment_id: ShipmentId, body: ChooseBody
+) -> ShipmentDetail:
+    def run() -> ShipmentDetail:
+        choose_quote(
+            ctx.db,
+            shipment_id,
+            account=body.carrier_account,
+            service=body.service,
+            actor=principal.actor,
+        )
+        build_booking(ctx).book_shipment(shipment_id)
+        return get_shipment(ctx.db, shipment_id)
+
+    return await run_in_threadpool(run)
 
 
 @router.post(

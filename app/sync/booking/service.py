@@ -43,6 +43,7 @@ from app.models import (
 )
 from app.store.tables import LabelRow, ParcelRow, RateRow, ShipmentRow
 from app.store.types import utcnow
+from app.sync.booking.approval import request_approval
 from app.sync.booking.directory import CarrierChoice, CarrierDirectory
 from app.sync.booking.messages import (
     approval_html,
@@ -400,6 +401,7 @@ class BookingService:
             what = f"needs-dispatcher-from-{row.state}"
             row.state = ShipmentState.AWAITING_APPROVAL.value
             self._message(session, row, what, approval_html(decision.rate, decision.reason))
+            request_approval(session, row, decision.rate, decision.reason)
         self._writes_queued()
         log.info("booking_needs_dispatcher", shipment_id=shipment_id, reason=decision.reason)
         return BookingOutcome(shipment_id, ShipmentState.AWAITING_APPROVAL.value, decision.reason)

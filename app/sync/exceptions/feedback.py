@@ -24,6 +24,12 @@ from app.store.tables import FeedbackRow, ShipmentRow, SuggestionRow
 from app.sync.odoo import OdooClient
 
 log = get_logger(__name__)
+CLOSING_STATE = {
+    "done": "done",
+    "cancelled": "dismissed",
+    "recategorized": "done",
+    "chose_other": "done",
+}
 _FEEDBACK = re.compile(r"Feedback:</strong></div>\s*<p>(.*?)</p>", re.S)
 
 
@@ -114,9 +120,7 @@ def record_decision(
         )
         session.add(feedback)
         before = row.state
-        row.state = {"done": "done", "cancelled": "dismissed", "recategorized": "done"}.get(
-            decision, row.state
-        )
+        row.state = CLOSING_STATE.get(decision, row.state)
         if category is not None:
             row.payload = {**(row.payload or {}), "category": category}
         record_audit(

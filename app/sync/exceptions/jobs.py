@@ -7,7 +7,8 @@ from typing import Any
 
 from app.core.context import AppContext, get_context
 from app.core.logging import get_logger
-from app.sync.booking.jobs import enqueue_drain
+from app.sync.booking.approval import approve_proposal
+from app.sync.booking.jobs import enqueue_booking, enqueue_drain
 from app.sync.exceptions.feedback import sync_activity_outcomes
 from app.sync.exceptions.service import ExceptionTriage
 from app.triage.classifier import ExceptionClassifier
@@ -51,7 +52,11 @@ def sync_feedback() -> dict[str, Any]:
     """Reconcile open suggestions with their Odoo activities (done / cancelled)."""
     ctx = get_context()
     outcomes = sync_activity_outcomes(ctx.db, ctx.odoo)
-    for hook in ctx.extras.get("feedback_hooks", []):
-        for outcome in outcomes:
-            hook(outcome)
-    return {"closed": len(outcomes)}
+    booked = 0
+    for outcome in outcomes:
+        if outcome.kind == "approval" and outcome.decision == "done":
+            shipment_id = approve_proposal(ctx.db, outcome.suggestion_id)
+            if shipment_id is not None:
+                enqueue_booking(ctx, shipment_id)
+                booked += 1
+    return {"closed": len(outcomes), "approved_bookings": booked}
