@@ -8,6 +8,7 @@ orders become shipment intents in the logs and at ``/docs``.
 from __future__ import annotations
 
 import json
+import random
 import threading
 from pathlib import Path
 
@@ -70,6 +71,29 @@ def demo_settings(*, odoo_url: str, sandbox: OdooSandbox, data_dir: Path) -> Set
     )
 
 
+SCENARIOS = (
+    "delivered",
+    "delivered",
+    "delivered",
+    "weather_delay",
+    "recipient_unavailable",
+    "customs_hold",
+    "address_issue",
+    "damaged",
+    "lost",
+)
+
+
+def _carrier_loop(carriers: CarrierSandbox, every: float, stop: threading.Event) -> None:
+    """Parcels move: each tick one booked parcel takes its next scan (webhook pushed)."""
+    rng = random.Random(7)
+    while not stop.wait(every):
+        numbers = list(carriers.trackers)
+        if numbers:
+            number = rng.choice(numbers)
+            carriers.advance(number, 1, scenario=rng.choice(SCENARIOS))
+
+
 def _release_loop(sandbox: OdooSandbox, every: float, stop: threading.Event) -> None:
     while not stop.wait(every):
         released = sandbox.release_pickings(1)
@@ -99,12 +123,19 @@ def run_demo(*, port: int, odoo_port: int, odoo_version: str, release_every: flo
         sandbox.set_automation_webhook(
             f"http://127.0.0.1:{port}/v1/odoo/webhook?token={token}", WEBHOOK_FIELDS
         )
+        carriers.webhook_url = f"http://127.0.0.1:{port}/v1/webhooks/easypost"
         stop = threading.Event()
         threads = [
             threading.Thread(
                 target=run_periodically,
                 args=(settings.poll_interval_seconds, stop),
                 name="demo-poll",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=_carrier_loop,
+                args=(carriers, max(1.0, release_every / 2), stop),
+                name="demo-carrier",
                 daemon=True,
             ),
             threading.Thread(
