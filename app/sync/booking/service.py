@@ -56,13 +56,13 @@ from app.sync.booking.messages import (
 from app.sync.booking.policy import Decision, DefaultPolicy, SelectionPolicy
 from app.sync.booking.rate_shop import RateShopResult, rate_shop
 from app.sync.writeback.outbox import (
-    KIND_ACTIVITY,
-    KIND_MESSAGE,
     KIND_PICKING_LABELS,
     KIND_PICKING_SHIPPED,
     KIND_PICKING_VOIDED,
     enqueue_write,
     picking_aggregate,
+    queue_picking_activity,
+    queue_picking_message,
 )
 
 log = get_logger(__name__)
@@ -246,19 +246,12 @@ class BookingService:
     def _queue_cancel_refused(self, session: Any, row: ShipmentRow, result: CancelResult) -> None:
         if row.odoo_picking_id is None:
             return
-        ref = f"{booking_key(row)}:cancel-refused"
-        enqueue_write(
+        queue_picking_activity(
             session,
-            aggregate=picking_aggregate(row.odoo_picking_id),
-            kind=KIND_ACTIVITY,
-            dedupe_key=ref,
-            payload={
-                "model": "stock.picking",
-                "res_id": row.odoo_picking_id,
-                "summary": "Carrier refused to void the label",
-                "note_html": cancel_refused_html(result),
-                "ref": ref,
-            },
+            row.odoo_picking_id,
+            f"{booking_key(row)}:cancel-refused",
+            summary="Carrier refused to void the label",
+            note_html=cancel_refused_html(result),
         )
 
     def quote(self, request: ShipmentRequest) -> RateShopResult:
@@ -524,21 +517,10 @@ class BookingService:
         self._message(session, row, "booked", booked_html(booking, rate, reason))
 
     def _message(self, session: Any, row: ShipmentRow, what: str, body_html: str) -> None:
-        if row.odoo_picking_id is None:
-            return
-        ref = f"{booking_key(row)}:{what}"
-        enqueue_write(
-            session,
-            aggregate=picking_aggregate(row.odoo_picking_id),
-            kind=KIND_MESSAGE,
-            dedupe_key=ref,
-            payload={
-                "model": "stock.picking",
-                "res_id": row.odoo_picking_id,
-                "body_html": body_html,
-                "ref": ref,
-            },
-        )
+        if row.odoo_picking_id is not None:
+            queue_picking_message(
+                session, row.odoo_picking_id, f"{booking_key(row)}:{what}", body_html
+            )
 
     def _writes_queued(self) -> None:
         if self.on_writes_queued is not None:

@@ -20,7 +20,7 @@ from app.core.ids import new_id
 from app.core.logging import get_logger
 from app.store.tables import ShipmentRow, SuggestionRow, TrackingEventRow
 from app.sync.tracking.state import TrackingState
-from app.sync.writeback.outbox import KIND_MESSAGE, enqueue_write, picking_aggregate
+from app.sync.writeback.outbox import queue_picking_message
 from app.triage.eta import EtaPrediction, predict_for_shipment
 
 log = get_logger(__name__)
@@ -130,17 +130,8 @@ class EtaTracker:
             shipment = session.get(ShipmentRow, shipment_id)
             if moved and shipment is not None and shipment.odoo_picking_id is not None:
                 ref = f"{shipment_id}:eta:{prediction.p50.isoformat()}"
-                enqueue_write(
-                    session,
-                    aggregate=picking_aggregate(shipment.odoo_picking_id),
-                    kind=KIND_MESSAGE,
-                    dedupe_key=ref,
-                    payload={
-                        "model": "stock.picking",
-                        "res_id": shipment.odoo_picking_id,
-                        "body_html": eta_html(prediction, previous),
-                        "ref": ref,
-                    },
+                queue_picking_message(
+                    session, shipment.odoo_picking_id, ref, eta_html(prediction, previous)
                 )
                 queued = True
         if queued and self.on_writes_queued is not None:

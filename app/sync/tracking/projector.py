@@ -25,7 +25,7 @@ from app.sync.tracking.ingest import EVENT_TYPE
 from app.sync.tracking.messages import milestone_html
 from app.sync.tracking.metrics import EVENT_TO_PROJECTION, EVENTS_PROJECTED, STATUS_CHANGES
 from app.sync.tracking.state import TrackingState, derive
-from app.sync.writeback.outbox import KIND_MESSAGE, enqueue_write, picking_aggregate
+from app.sync.writeback.outbox import queue_picking_message
 
 log = get_logger(__name__)
 
@@ -64,18 +64,7 @@ class TrackingProjector:
                         f"{last_state.last_event_at.isoformat()}"
                     )
                     body = "".join(milestone_html(state.status, about) for state, about in steps)
-                    enqueue_write(
-                        session,
-                        aggregate=picking_aggregate(picking_id),
-                        kind=KIND_MESSAGE,
-                        dedupe_key=ref,
-                        payload={
-                            "model": "stock.picking",
-                            "res_id": picking_id,
-                            "body_html": body,
-                            "ref": ref,
-                        },
-                    )
+                    queue_picking_message(session, picking_id, ref, body)
             self._milestones.clear()
             if self.on_writes_queued is not None:
                 self.on_writes_queued()

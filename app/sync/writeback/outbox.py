@@ -53,3 +53,30 @@ def enqueue_write(
     )
     session.add(row)
     return row
+
+
+def queue_picking_message(session: Session, picking_id: int, ref: str, body_html: str) -> None:
+    """A chatter message on a picking, owed to Odoo; ``ref`` makes it exactly-once."""
+    enqueue_write(
+        session,
+        aggregate=picking_aggregate(picking_id),
+        kind=KIND_MESSAGE,
+        dedupe_key=ref,
+        payload={
+            "model": "stock.picking",
+            "res_id": picking_id,
+            "body_html": body_html,
+            "ref": ref,
+        },
+    )
+
+
+def queue_picking_activity(session: Session, picking_id: int, ref: str, **fields: Any) -> None:
+    """A to-do for a person on a picking (summary, note_html, ...), created once."""
+    enqueue_write(
+        session,
+        aggregate=picking_aggregate(picking_id),
+        kind=KIND_ACTIVITY,
+        dedupe_key=ref,
+        payload={"model": "stock.picking", "res_id": picking_id, "ref": ref, **fields},
+    )
