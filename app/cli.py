@@ -10,7 +10,9 @@ import typer
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.security_cli import keys_app
-from training.cli import simulate_app
+from training.cli import export_app, models_app, recommend_app, simulate_app, train_app
+from training.eta.cli import eta_app
+from training.triage.cli import triage_app
 
 cli = typer.Typer(help="Waybill: Odoo ⇄ carrier integration service.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -56,6 +58,12 @@ def dlq_discard(dead_id: str) -> None:
 
 cli.add_typer(simulate_app, name="simulate", help="Synthetic shipment history.")
 cli.add_typer(keys_app, name="keys", help="API keys.")
+cli.add_typer(train_app, name="train", help="Train a model and log it to MLflow.")
+cli.add_typer(models_app, name="models", help="Registered models: list, evaluate, promote.")
+cli.add_typer(export_app, name="export", help="Export Waybill's history for training.")
+cli.add_typer(recommend_app, name="recommend", help="Batch carrier recommendation.")
+cli.add_typer(triage_app, name="triage", help="Exception triage: evaluate, classify.")
+cli.add_typer(eta_app, name="eta", help="Delivery-time prediction: evaluate, predict.")
 
 
 def _setup_logging() -> None:

@@ -17,6 +17,7 @@ from app.core.security import AuthChallengeMiddleware, validate_security_setting
 from app.sync.exceptions import router as triage_router
 from app.sync.intake import router as intake_router
 from app.sync.tracking import router as tracking_router
+from app.triage.router import router as models_router
 
 
 def create_app(ctx: AppContext | None = None) -> FastAPI:
@@ -43,6 +44,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.include_router(shipments.router)
     app.include_router(tracking_router.router)
     app.include_router(triage_router.router)
+    app.include_router(models_router)
     app.include_router(admin.router)
     app.include_router(audit.router)
     app.include_router(keys.router)

@@ -49,7 +49,7 @@ _STATUS_INDEX = {s: i for i, s in enumerate(STATUS_SO_FAR)}
 class ModelConfig:
     """Hyper-parameters; logged to MLflow as they are."""
 
-    char_ngram: tuple[int, int] = (2, 5)
+    char_ngram: tuple[int, int] = (3, 5)
     char_analyzer: str = "char_wb"
     word_ngram: tuple[int, int] = (1, 2)
     min_df: int = 1
@@ -66,7 +66,7 @@ class ModelConfig:
     # embedding table is not available).
     ensemble_weights: tuple[float, float, float] = (0.25, 0.25, 0.5)
     review_threshold: float = 0.5
-    class_balance: float = 1.0
+    class_balance: float = 0.0
     calibrate: bool = True
     calibration_folds: int = 3
     max_iter: int = 300

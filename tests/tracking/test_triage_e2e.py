@@ -43,7 +43,9 @@ def test_exception_becomes_one_activity_and_done_is_recorded(tenv: TrackEnv) -> 
     def triaged() -> SuggestionRow | None:
         with tenv.ctx.db.session() as s:
             return s.scalars(
-                select(SuggestionRow).where(SuggestionRow.shipment_id == shipment_id)
+                select(SuggestionRow).where(
+                    SuggestionRow.shipment_id == shipment_id, SuggestionRow.kind == "triage"
+                )
             ).first()
 
     suggestion = wait_for(triaged)
@@ -94,5 +96,7 @@ def test_cancelled_activity_is_recorded_as_dismissed(tenv: TrackEnv) -> None:
 def _suggestion_id(tenv: TrackEnv, shipment_id: str) -> str | None:
     with tenv.ctx.db.session() as s:
         return s.scalars(
-            select(SuggestionRow.id).where(SuggestionRow.shipment_id == shipment_id)
+            select(SuggestionRow.id).where(
+                SuggestionRow.shipment_id == shipment_id, SuggestionRow.kind == "triage"
+            )
         ).first()

@@ -1,0 +1,1 @@
+"""The carrier recommender: data, training spec and policy evaluation (serving: app.triage)."""
