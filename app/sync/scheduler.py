@@ -8,7 +8,7 @@ import time
 from app.core.config import get_settings
 from app.core.logging import correlation, get_logger
 from app.core.retention import purge_job
-from app.sync.booking.jobs import drain_outbox
+from app.sync.booking.jobs import drain_outbox, sweep_stalled_intents
 from app.sync.exceptions.jobs import sync_feedback
 from app.sync.intake.jobs import poll_pickings
 from app.sync.tracking.jobs import (
@@ -29,14 +29,20 @@ STEPS = (
     ("triage_feedback", sync_feedback),
     ("outbox", drain_outbox),
 )
-HOURLY = (("retention", purge_job),)  # audited work that need not run every cycle
+HOURLY = (("retention", purge_job),)
+EVERY_FEW_MINUTES = (
+    ("stalled_bookings", sweep_stalled_intents),
+)  # audited work that need not run every cycle
 
 
 def run_periodically(interval: float, stop: threading.Event) -> None:
     """Poll until ``stop`` is set; a failed cycle is logged and retried next interval."""
-    last_hourly = 0.0
+    last_hourly = last_sweep = 0.0
     while not stop.is_set():
         steps = list(STEPS)
+        if time.monotonic() - last_sweep >= 300:
+            steps += list(EVERY_FEW_MINUTES)
+            last_sweep = time.monotonic()
         if time.monotonic() - last_hourly >= 3600:
             steps += list(HOURLY)
             last_hourly = time.monotonic()

@@ -66,3 +66,23 @@ def test_dead_lettered_booking_is_recovered_by_replay(
     assert benv.shipment(intent.id).state == ShipmentState.BOOKED
     assert RQDeadLetters(redis_conn).list() == []
     assert benv.buys() == 1
+
+
+def test_intents_whose_jobs_vanished_are_requeued(
+    benv: BookingEnv, rq_ctx: AppContext, redis_conn: redis_lib.Redis
+) -> None:
+    """Redis lost its queue (restart without persistence): the sweeper books from the store."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.store.tables import ShipmentRow
+    from app.sync.booking.jobs import sweep_stalled_intents
+
+    intent = benv.intent_for_first_ready()
+    redis_conn.flushdb()  # the queue is gone; the intent is still in the database
+    with benv.db.session() as s:
+        row = s.get(ShipmentRow, intent.id)
+        assert row is not None
+        row.updated_at = datetime.now(UTC) - timedelta(minutes=30)
+    assert sweep_stalled_intents()["requeued"] >= 1
+    run_worker(redis_conn)
+    assert benv.shipment(intent.id).state == ShipmentState.BOOKED

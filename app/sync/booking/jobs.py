@@ -84,3 +84,33 @@ def drain_outbox() -> dict[str, Any]:
         return OdooWriter(db=ctx.db, odoo=ctx.odoo).drain().to_body()
     finally:
         lock.release()
+
+
+def sweep_stalled_intents(older_than_minutes: int = 10, limit: int = 500) -> dict[str, Any]:
+    """Re-queue bookings whose job vanished (a Redis restart, a lost worker): the intent is in
+    the database, so the work is never lost — only its queue entry can be. Job ids dedupe, so a
+    booking still queued is not queued twice."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from app.models import ShipmentState
+    from app.store.tables import ShipmentRow
+
+    ctx = get_context()
+    if not ctx.settings.auto_book:
+        return {"requeued": 0}
+    cutoff = datetime.now(UTC) - timedelta(minutes=older_than_minutes)
+    with ctx.db.session() as session:
+        stalled = session.scalars(
+            select(ShipmentRow.id)
+            .where(
+                ShipmentRow.state.in_((ShipmentState.INTENT.value, ShipmentState.RATED.value)),
+                ShipmentRow.request.is_not(None),
+                ShipmentRow.updated_at < cutoff,
+            )
+            .limit(limit)
+        ).all()
+    for shipment_id in stalled:
+        enqueue_booking(ctx, shipment_id)
+    return {"requeued": len(stalled)}
