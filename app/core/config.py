@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         description="JSON: team → Odoo res.users id for triage activities, e.g. "
         '{"customer service": 7, "trade compliance": 9}.',
     )
+    recommender_min_on_time: float = Field(
+        default=0.9, ge=0, le=1, description="Auto-book only above this on-time probability."
+    )
+    recommender_max_price_delta: float = Field(
+        default=5.0, ge=0, description="Auto-book only this much above the cheapest quote."
+    )
+    recommender_allowed_carriers: list[str] | None = None
     auto_book: bool = Field(default=True, description="Book new intents without a person.")
     rate_shop_workers: int = Field(default=8, ge=1, le=64)
 

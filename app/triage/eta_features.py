@@ -59,9 +59,9 @@ EVENT_COLUMNS: tuple[str, ...] = (
 # -- clocks and calendars ------------------------------------------------------------------------
 def timezones(zone: pd.Series, country: pd.Series) -> pd.Series:
     """IANA time zone per row: zone override (US Central/West) else the country's zone."""
-    tz = country.astype("string").map(COUNTRY_TZ)
-    over = zone.astype("string").map(ZONE_TZ)
-    return over.fillna(tz).fillna(DEFAULT_TZ).astype(str)
+    tz = pd.Series(country.to_numpy(dtype=object), index=country.index).map(COUNTRY_TZ)
+    over = pd.Series(zone.to_numpy(dtype=object), index=zone.index).map(ZONE_TZ)
+    return over.fillna(tz).fillna(DEFAULT_TZ).astype(object)
 
 
 def to_utc_timestamps(values: pd.Series) -> pd.Series:
@@ -128,11 +128,15 @@ MON_FRI = "1111100"
 
 def _groups(country: np.ndarray, weekmask: np.ndarray, valid: np.ndarray
             ) -> list[tuple[str, str, np.ndarray]]:
-    key = pd.Series(country.astype(str)) + "/" + pd.Series(weekmask.astype(str))
+    """Row masks per (country, weekmask) among ``valid`` rows."""
+    c_code, c_uniq = pd.factorize(np.asarray(country, dtype=object), use_na_sentinel=False)
+    w_code, w_uniq = pd.factorize(np.asarray(weekmask, dtype=object), use_na_sentinel=False)
+    key = c_code.astype(np.int64) * (len(w_uniq) + 1) + w_code
+    key = np.where(valid, key, -1)
     out = []
-    for k in pd.unique(key[valid]):
-        c, w = str(k).split("/")
-        out.append((c, w, valid & (key == k).to_numpy()))
+    for k in np.unique(key[key >= 0]):
+        c, w = divmod(int(k), len(w_uniq) + 1)
+        out.append((str(c_uniq[c]), str(w_uniq[w]), key == k))
     return out
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.context import AppContext, get_context
+from app.core.logging import get_logger
 from app.core.queue import JobSpec
 from app.sync.booking.directory import CarrierDirectory
+from app.sync.booking.policy import AutoBookRules, RecommenderPolicy
 from app.sync.booking.service import BookingService
 from app.sync.writeback.writer import OdooWriter
 
+log = get_logger(__name__)
 BOOK_JOB = "app.sync.booking.jobs.book_shipment"
 DRAIN_JOB = "app.sync.booking.jobs.drain_outbox"
 CANCEL_JOB = "app.sync.booking.jobs.cancel_shipment"
@@ -50,10 +53,36 @@ def carrier_directory(ctx: AppContext) -> CarrierDirectory:
     return directory  # type: ignore[no-any-return]
 
 
+def recommender_policy(ctx: AppContext) -> RecommenderPolicy:
+    """The served recommender (registry champion or baseline) behind the auto-book rules."""
+    s = ctx.settings
+
+    def recommender() -> Any:
+        from app.triage.recommender import Recommender
+        from app.triage.router import model_manager
+
+        try:
+            return Recommender.from_manager(model_manager(ctx))
+        except Exception as exc:  # no model store reachable: the default policy decides
+            log.warning("recommender_unavailable", error=type(exc).__name__)
+            return None
+
+    allowed = frozenset(s.recommender_allowed_carriers) if s.recommender_allowed_carriers else None
+    return RecommenderPolicy(
+        recommender,
+        AutoBookRules(
+            min_on_time=s.recommender_min_on_time,
+            max_price_delta=s.recommender_max_price_delta,
+            allowed_carriers=allowed,
+        ),
+    )
+
+
 def build_booking(ctx: AppContext) -> BookingService:
     return BookingService(
         db=ctx.db,
         directory=carrier_directory(ctx),
+        policy=recommender_policy(ctx),
         on_writes_queued=lambda: enqueue_drain(ctx),
         rate_workers=ctx.settings.rate_shop_workers,
     )

@@ -6,9 +6,10 @@ otherwise the cheapest quote that arrives by the promised date; otherwise the ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.models import Rate, ShipmentRequest
 from app.sync.booking.directory import CarrierChoice
@@ -71,3 +72,71 @@ class DefaultPolicy:
             f"no quote arrives by {request.promised_date}; cheapest chosen, delivery will be late",
             needs_approval=True,
         )
+
+
+@dataclass(frozen=True)
+class AutoBookRules:
+    """When the recommender may book without a dispatcher."""
+
+    min_on_time: float = 0.9
+    max_price_delta: float = 5.0  # above the cheapest quote, in the quotes' currency
+    allowed_carriers: frozenset[str] | None = None
+
+
+class RecommenderPolicy:
+    """Expected total cost (freight + lateness + exceptions) decides; confident choices within
+    the rules book themselves, the rest go to a dispatcher with the explanation. A carrier set
+    on the Odoo picking is a person's decision and wins; with no trained model the default
+    policy decides (a baseline is not a reason to ask a person about every parcel)."""
+
+    def __init__(
+        self,
+        recommender: Callable[[], Any],
+        rules: AutoBookRules | None = None,
+        fallback: SelectionPolicy | None = None,
+    ) -> None:
+        self.recommender = recommender
+        self.rules = rules or AutoBookRules()
+        self.fallback = fallback or DefaultPolicy()
+
+    def choose(
+        self, request: ShipmentRequest, rates: list[Rate], *, preferred: CarrierChoice | None
+    ) -> Decision:
+        if preferred is not None or not rates:
+            return self.fallback.choose(request, rates, preferred=preferred)
+        recommender = self.recommender()
+        if getattr(recommender, "source", "baseline") != "registry":
+            return self.fallback.choose(request, rates, preferred=preferred)
+        ranking = recommender.rank(
+            [r.model_dump(mode="json") for r in rates], recommendation_context(request)
+        )
+        choice = ranking.choice
+        rate = next(
+            r
+            for r in rates
+            if r.carrier_account == choice.carrier_account and r.service == choice.service
+        )
+        delta = choice.price - ranking.cheapest.price
+        confident = (
+            (choice.p_on_time or 0.0) >= self.rules.min_on_time
+            and delta <= self.rules.max_price_delta
+            and (
+                self.rules.allowed_carriers is None or choice.carrier in self.rules.allowed_carriers
+            )
+        )
+        return Decision(rate, ranking.explanation, needs_approval=not confident)
+
+
+def recommendation_context(request: ShipmentRequest) -> dict[str, Any]:
+    """The shipment facts the recommender's features read (lane, parcel, promise, tier)."""
+    return {
+        "origin_country": request.shipper.country_code,
+        "destination_country": request.recipient.country_code,
+        "origin_zone": request.shipper.country_code,
+        "destination_zone": request.recipient.country_code,
+        "weight_kg": float(request.total_weight_kg),
+        "is_international": request.is_international,
+        "promised_date": request.promised_date,
+        "ship_at": request.ship_date,
+        "customer_tier": request.metadata.get("customer_tier", "standard"),
+    }
