@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.middleware import CorrelationMiddleware
-from app.api.routes import admin, audit, health, keys, shipments
+from app.api.routes import admin, audit, health, keys, ops, shipments
 from app.core.context import AppContext, get_context
 from app.core.logging import configure_logging
 from app.core.security import AuthChallengeMiddleware, validate_security_settings
@@ -48,6 +48,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(audit.router)
     app.include_router(keys.router)
+    app.include_router(ops.router)
     return app
 
 

@@ -97,7 +97,8 @@ ERROR = """{% extends "base.html" %}
 """
 
 PAGE = """{% extends "base.html" %}
-{% block head %}<meta http-equiv="refresh" content="{{ refresh_seconds }}">{% endblock %}
+{% block head %}<meta http-equiv="refresh" content="{{ refresh_seconds }}; url={{ page_url }}">
+{% endblock %}
 {% block body %}
 <header>
   <h1>Waybill operations</h1>

@@ -33,16 +33,33 @@ class StaticEmbedder:
         self.source = source
         self._index = {p: i for i, p in enumerate(self.pieces)}
         self._cache: dict[str, tuple[int, ...]] = {}
+        self.weights: np.ndarray | None = None  # per-piece pooling weights (None: plain mean)
 
     @property
     def dim(self) -> int:
         return int(self.matrix.shape[1])
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"pieces": self.pieces, "matrix": self.matrix, "source": self.source}
+        return {"pieces": self.pieces, "matrix": self.matrix, "source": self.source,
+                "weights": self.weights}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["pieces"], state["matrix"], source=state.get("source", ""))
+        self.weights = state.get("weights")
+
+    def with_idf(self, texts: Sequence[str]) -> StaticEmbedder:
+        """A copy that pools with smoothed inverse document frequencies of ``texts``.
+
+        Pieces that occur in every text ("the", "parcel") say little about the category;
+        pieces never seen get the highest weight, as in TF-IDF.
+        """
+        df = np.zeros(len(self.pieces))
+        for text in texts:
+            ids = {i for w in text.split() for i in self.word_pieces(w)}
+            df[list(ids)] += 1
+        out = StaticEmbedder(self.pieces, self.matrix, source=self.source)
+        out.weights = np.log((1 + len(texts)) / (1 + df)).astype(np.float32) + 1.0
+        return out
 
     def word_pieces(self, word: str) -> tuple[int, ...]:
         """Greedy longest-match-first word-piece ids of one word (empty if none match)."""
@@ -80,7 +97,11 @@ class StaticEmbedder:
                 ids.extend(self.word_pieces(word))
             if not ids:
                 continue
-            v = matrix[ids].astype(np.float32).mean(axis=0)
+            if self.weights is None:
+                v = matrix[ids].astype(np.float32).mean(axis=0)
+            else:
+                w = self.weights[ids]
+                v = (matrix[ids].astype(np.float32) * w[:, None]).sum(axis=0) / w.sum()
             norm = float(np.linalg.norm(v))
             if norm > 0:
                 out[i] = v / norm

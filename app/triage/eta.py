@@ -39,16 +39,20 @@ from app.triage.eta_features import (
     STAGES,
     EtaFeaturizer,
     anchor_times,
+    destination_timezones,
     event_history,
     event_state,
     join_keys,
     promise_points,
-    timezones,
     to_utc_timestamps,
     utc_to_local,
 )
 
 PREDICTION_COLUMNS = list(QUANTILE_COLUMNS)
+DEFAULT_RATIOS = (0.55, 1.0, 1.35, 1.6)  # p10, p50, p90, p95 as multiples of a promise
+# Last resort of an unfitted baseline for rows without a promise (hours from the anchor).
+DEFAULT_HOURS: dict[str, tuple[float, ...]] = {
+    "waybill": (24.0, 48.0, 96.0, 120.0), "olist": (168.0, 288.0, 600.0, 720.0)}
 
 
 def _monotone(values: np.ndarray) -> np.ndarray:
@@ -68,7 +72,6 @@ class EtaModel:
     boosters: dict[str, Any]  # quantile column -> lightgbm.Booster
     offsets: dict[int, dict[str, float]]  # stage -> quantile column -> log offset
     params: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, float] = field(default_factory=dict)
     version: str = "local"
     num_threads: int = 1
     clock: str = "business"  # remaining time learnt in business days ("business") or hours
@@ -83,20 +86,21 @@ class EtaModel:
             return pd.DataFrame(columns=PREDICTION_COLUMNS, dtype=float)
         fs = self.featurizer.transform(frame)
         X = fs.X.to_numpy(dtype=np.float32)
-        out = np.empty((len(frame), len(PREDICTION_COLUMNS)))
+        remaining = np.empty((len(frame), len(PREDICTION_COLUMNS)))
         default = self.offsets.get(-1, {})
+        stage = np.clip(fs.stage, 0, len(STAGES) - 1)
         for j, col in enumerate(PREDICTION_COLUMNS):
             raw = self.boosters[col].predict(X, num_threads=self.num_threads)
             off = np.array([self.offsets.get(int(s), default).get(col, 0.0)
                             for s in range(len(STAGES))])
-            remaining = np.clip(np.expm1(raw + off[np.clip(fs.stage, 0, len(STAGES) - 1)]),
-                                0.0, None)
-            if self.clock == "business":
-                total = fs.hours_from_business_clock(fs.bt_start + remaining)
-                total = np.where(np.isfinite(total), total, fs.start_h + 24.0 * remaining)
-                out[:, j] = np.maximum(total, fs.start_h)
-            else:
-                out[:, j] = fs.start_h + remaining
+            remaining[:, j] = np.clip(np.expm1(raw + off[stage]), 0.0, None)
+        start = fs.start_h[:, None]
+        if self.clock == "business":
+            total = fs.hours_from_business_clock(fs.bt_start[:, None] + remaining)
+            total = np.where(np.isfinite(total), total, start + 24.0 * remaining)
+            out = np.maximum(total, start)
+        else:
+            out = start + remaining
         return _frame(out, frame.index)
 
     def stages(self, frame: pd.DataFrame) -> np.ndarray:
@@ -114,7 +118,8 @@ class EtaBaseline:
     ``method="lane_median"``: quantiles of transit from the anchor on the same lane (origin and
     destination zone and service level; then coarser), fitted on training outcomes.
     ``method="constant"``: the training quantiles of every shipment alike.
-    Rows already in transit are never predicted before their prediction time.
+    Rows already in transit are never predicted before their prediction time; with
+    ``exception_delay_h`` each exception so far (``ev_exceptions``) pushes the row back.
     """
 
     kind: str = "waybill"
@@ -124,8 +129,10 @@ class EtaBaseline:
     global_quantiles: list[float] = field(default_factory=list)
     min_count: int = 20
     version: str = "baseline"
+    # Serving: each exception so far pushes every quantile back by this much (0 = the plain
+    # promise, as evaluated); carriers' exception delays are a day or more in the median.
+    exception_delay_h: float = 0.0
 
-    DEFAULT_RATIOS = (0.55, 1.0, 1.35, 1.6)  # p10, p50, p90, p95 as multiples of the promise
 
     @property
     def lane_levels(self) -> tuple[tuple[str, ...], ...]:
@@ -143,7 +150,7 @@ class EtaBaseline:
         frame, hours = frame.loc[ok], hours[ok]
         levels = [q for q in (0.10, 0.50, 0.90, 0.95)]
         self.global_quantiles = list(np.quantile(hours, levels)) if len(hours) else []
-        tz = timezones(frame["destination_zone"], frame["destination_country"])
+        tz = destination_timezones(frame)
         point = promise_points(frame, tz, PROMISE_POINT_HOUR.get(self.kind, 12.0))
         promise_h = ((point - anchor.loc[ok]).dt.total_seconds() / HOUR).to_numpy()
         ratio = np.log(np.clip(hours, 0.5, None) / np.clip(promise_h, 1.0, None))
@@ -185,9 +192,9 @@ class EtaBaseline:
             found = np.array([table.get(k, [np.nan] * 4) for k in keys[missing]], dtype=float)
             if len(found):
                 out[missing] = found
-        if self.global_quantiles:
-            missing = np.isnan(out[:, 0])
-            out[missing] = self.global_quantiles
+        missing = np.isnan(out[:, 0])
+        out[missing] = self.global_quantiles or DEFAULT_HOURS.get(
+            self.kind, DEFAULT_HOURS["waybill"])
         return out
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -195,16 +202,17 @@ class EtaBaseline:
             return pd.DataFrame(columns=PREDICTION_COLUMNS, dtype=float)
         anchor = anchor_times(frame, self.kind)
         if self.method == "constant":
-            out = np.tile(np.asarray(self.global_quantiles or [np.nan] * 4), (len(frame), 1))
+            out = np.tile(np.asarray(self.global_quantiles or DEFAULT_HOURS.get(
+                self.kind, DEFAULT_HOURS["waybill"]), dtype=float), (len(frame), 1))
         else:
             out = self._lane(frame)
         if self.method == "promise":
-            tz = timezones(frame["destination_zone"], frame["destination_country"])
+            tz = destination_timezones(frame)
             point = promise_points(frame, tz, PROMISE_POINT_HOUR.get(self.kind, 12.0))
             promise_h = ((point - anchor).dt.total_seconds() / HOUR).to_numpy()
             carriers = (frame["carrier"].astype("string").fillna("*").to_numpy()
                         if "carrier" in frame else np.full(len(frame), "*", dtype=object))
-            default = self.ratio_quantiles.get("*", list(self.DEFAULT_RATIOS))
+            default = self.ratio_quantiles.get("*", list(DEFAULT_RATIOS))
             ratios = np.array([self.ratio_quantiles.get(str(c), default) for c in carriers],
                               dtype=float).reshape(len(frame), 4)
             ratios[:, 1] = 1.0  # the promise itself is the point prediction
@@ -213,6 +221,9 @@ class EtaBaseline:
             ratios[:, 3] = np.maximum(ratios[:, 3], ratios[:, 2])
             have = np.isfinite(promise_h) & (promise_h > 0)
             out[have] = promise_h[have, None] * ratios[have]
+        if self.exception_delay_h and "ev_exceptions" in frame:
+            n_exc = pd.to_numeric(frame["ev_exceptions"], errors="coerce").fillna(0.0)
+            out = out + self.exception_delay_h * n_exc.to_numpy(dtype=float)[:, None]
         if "as_of" in frame:
             start = to_utc_timestamps(frame["as_of"])
             start_h = ((start - anchor).dt.total_seconds() / HOUR).to_numpy()
@@ -286,8 +297,7 @@ def predict_for_shipment(shipment: Mapping[str, Any], events: Sequence[Mapping[s
         predictor = baseline_predictor()  # e.g. a model trained on Olist orders
     kind = "waybill"
     row = shipment_frame(shipment, events, as_of)
-    tz = timezones(row.get("destination_zone", pd.Series([None])),
-                   row.get("destination_country", pd.Series([None]))).iloc[0]
+    tz = destination_timezones(row).iloc[0]
     version = str(getattr(predictor, "version", None) or "baseline")
     delivered = [e for e in events
                  if getattr(e.get("status"), "value", e.get("status")) == "delivered"]
@@ -314,7 +324,7 @@ def quantile_dates(frame: pd.DataFrame, predictions: pd.DataFrame, kind: str = "
                    ) -> pd.DataFrame:
     """Prediction hours as local delivery dates at the destination (``p10_date`` ...)."""
     anchor = anchor_times(frame, kind)
-    tz = timezones(frame["destination_zone"], frame["destination_country"])
+    tz = destination_timezones(frame)
     out = pd.DataFrame(index=frame.index)
     for q in PREDICTION_COLUMNS:
         at = anchor + pd.to_timedelta(predictions[q].to_numpy(), unit="h")
@@ -328,8 +338,9 @@ def hours_to_days(predictions: pd.DataFrame) -> pd.DataFrame:
 
 def baseline_predictor() -> EtaBaseline:
     """What serves while no ETA model is registered: the carrier's promise (unfitted: fixed
-    interval factors), lane medians once fitted."""
-    return EtaBaseline(kind="waybill", method="promise")
+    interval factors around it), pushed back a day by each exception so far, and never before
+    the latest event."""
+    return EtaBaseline(kind="waybill", method="promise", exception_delay_h=24.0)
 
 
 def save_model(model: EtaModel | EtaBaseline, path: str | Path) -> Path:

@@ -14,21 +14,22 @@ Everything here is computed from what is known at the row's *prediction time* (`
 Two input formats share the machinery: ``waybill`` (the training contract: Waybill's export and
 the simulator) and ``olist`` (the contract columns the Olist adapter fills, plus a few
 order-level extras, see ``training/eta/datasets.py``). Times are UTC; calendars are local to
-the zone (``COUNTRY_TZ``, ``ZONE_TZ``) and national holidays come from the holiday rules of
-``training.simulator.calendars``.
+the zone (``COUNTRY_TZ``, ``ZONE_TZ``) with the national holidays of
+:mod:`app.triage.eta_calendar`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from app.models.enums import TrackingStatus
+from app.triage.eta_calendar import black_friday, holiday_days
 
 QUANTILE_LEVELS: dict[str, float] = {"p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95}
 QUANTILE_COLUMNS: tuple[str, ...] = tuple(QUANTILE_LEVELS)
@@ -109,14 +110,6 @@ def local_to_utc(naive: pd.Series, tz: pd.Series) -> pd.Series:
     return pd.Series(out, index=naive.index).dt.tz_localize("UTC")
 
 
-@lru_cache(maxsize=64)
-def holiday_days(country: str) -> np.ndarray:
-    """National holidays of ``country`` 2000-2045 as sorted ``datetime64[D]`` (none if unknown)."""
-    from training.simulator.calendars import country_holidays
-
-    return np.array(country_holidays(country, range(2000, 2046)), dtype="datetime64[D]")
-
-
 @lru_cache(maxsize=256)
 def _busdaycal(country: str, weekmask: str = "1111100") -> np.busdaycalendar:
     return np.busdaycalendar(weekmask=weekmask, holidays=holiday_days(country))
@@ -161,6 +154,13 @@ def business_clock(ts: pd.Series, tz: pd.Series, country: np.ndarray, weekmask: 
     return out
 
 
+@lru_cache(maxsize=256)
+def _business_days(country: str, weekmask: str) -> np.ndarray:
+    """Every business day from ``EPOCH_DAY`` to 2045: the k-th is business-clock day k."""
+    days = np.arange(EPOCH_DAY, np.datetime64("2046-01-01", "D"))
+    return days[np.is_busday(days, busdaycal=_busdaycal(country, weekmask))]
+
+
 def from_business_clock(bt: np.ndarray, tz: pd.Series, country: np.ndarray,
                         weekmask: np.ndarray) -> pd.Series:
     """Inverse of :func:`business_clock`: the UTC instant of a business-clock reading."""
@@ -170,8 +170,15 @@ def from_business_clock(bt: np.ndarray, tz: pd.Series, country: np.ndarray,
     days = np.full(len(bt), np.datetime64("NaT"), dtype="datetime64[D]")
     for c, w, sel in _groups(np.asarray(country, dtype=object), np.asarray(weekmask, dtype=object),
                              valid):
-        days[sel] = np.busday_offset(EPOCH_DAY, k[sel], roll="forward",
-                                     busdaycal=_busdaycal(c, w))
+        table = _business_days(c, w)
+        ks = k[sel]
+        inside = (ks >= 0) & (ks < len(table))
+        part = np.empty(len(ks), dtype="datetime64[D]")
+        part[inside] = table[ks[inside]]
+        if (~inside).any():
+            part[~inside] = np.busday_offset(EPOCH_DAY, ks[~inside], roll="forward",
+                                             busdaycal=_busdaycal(c, w))
+        days[sel] = part
     naive = pd.Series(days.astype("datetime64[ns]"), index=tz.index) + pd.to_timedelta(
         np.round(frac * 86400.0), unit="s")
     return local_to_utc(naive, tz)
@@ -220,14 +227,10 @@ def business_days_between(start: np.ndarray, end: np.ndarray, country: np.ndarra
 
 @lru_cache(maxsize=1)
 def _season_table() -> tuple[np.ndarray, np.ndarray]:
-    """Black Friday (day after the 4th Thursday of November) and Christmas, 1999-2046."""
-    bf, xmas = [], []
-    for year in range(1999, 2047):
-        first = date(year, 11, 1)
-        thanksgiving = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
-        bf.append(thanksgiving + timedelta(days=1))
-        xmas.append(date(year, 12, 25))
-    return np.array(bf, dtype="datetime64[D]"), np.array(xmas, dtype="datetime64[D]")
+    """Black Friday and Christmas, 1999-2046."""
+    years = range(1999, 2047)
+    return (np.array([black_friday(y) for y in years], dtype="datetime64[D]"),
+            np.array([date(y, 12, 25) for y in years], dtype="datetime64[D]"))
 
 
 def season_features(days: np.ndarray) -> dict[str, np.ndarray]:
@@ -567,9 +570,18 @@ class FeatureSet:
     bt_start: np.ndarray  # business clock at the prediction time
 
     def hours_from_business_clock(self, bt: np.ndarray) -> np.ndarray:
-        """Business-clock readings as hours from the anchor."""
-        at = from_business_clock(bt, self.tz_dest, self.dest_country, self.weekmask)
-        return ((at - self.anchor).dt.total_seconds() / HOUR).to_numpy()
+        """Business-clock readings (one row per shipment, any number of columns) as hours
+        from the anchor, converted in one pass."""
+        bt = np.asarray(bt, dtype=float)
+        cols = 1 if bt.ndim == 1 else bt.shape[1]
+        flat = bt.reshape(len(bt), cols).T.ravel()  # column after column
+        tz = pd.Series(np.tile(self.tz_dest.to_numpy(dtype=object), cols))
+        at = from_business_clock(flat, tz, np.tile(self.dest_country, cols),
+                                 np.tile(self.weekmask, cols))
+        anchor = np.tile(self.anchor.to_numpy(dtype="datetime64[ns]"), cols)
+        hours = (at.dt.tz_localize(None).to_numpy() - anchor) / np.timedelta64(1, "h")
+        hours = hours.reshape(cols, len(bt)).T
+        return hours[:, 0] if bt.ndim == 1 else hours
 
 
 @dataclass
@@ -731,8 +743,9 @@ class EtaFeaturizer:
             X["shipping_limit_days"] = (to_utc_timestamps(frame["olist_shipping_limit_at"])
                                         - anchor).dt.total_seconds() / 86400
         X["freight_ratio"] = X["price"] / X["order_value"].clip(lower=1)
-        X["same_state"] = (frame["origin_zone"].astype(str)
-                           == frame["destination_zone"].astype(str)).astype(float)
+        X["same_state"] = (frame.get("origin_zone", _none(frame)).astype(str)
+                           == frame.get("destination_zone", _none(frame)).astype(str)).astype(
+            float)
 
     def _stage_features(self, frame: pd.DataFrame, state: pd.DataFrame, stage: np.ndarray,
                         anchor: pd.Series, start: pd.Series, as_of: pd.Series,
@@ -747,12 +760,13 @@ class EtaFeaturizer:
         X["since_last_event_h"] = (as_of - last).dt.total_seconds().to_numpy() / HOUR
         X["since_first_scan_h"] = (as_of - first).dt.total_seconds().to_numpy() / HOUR
         zone = state["ev_zone"].astype(object)
+        dest_zone = frame.get("destination_zone", _none(frame)).astype(object)
+        dest_country = frame.get("destination_country", _none(frame)).astype(object)
         X["at_destination_zone"] = np.where(
-            zone.isna(), np.nan, (zone == frame["destination_zone"].astype(object)).astype(float))
+            zone.isna(), np.nan, (zone == dest_zone).astype(float))
         X["at_destination_country"] = np.where(
             state["ev_country"].isna(), np.nan,
-            (state["ev_country"].astype(object)
-             == frame["destination_country"].astype(object)).astype(float))
+            (state["ev_country"].astype(object) == dest_country).astype(float))
         now_local = utc_to_local(start, tz_d)
         now_day = now_local.dt.normalize()
         X["now_hour_dest"] = (now_local - now_day).dt.total_seconds().to_numpy() / HOUR
@@ -786,6 +800,12 @@ def numeric_column(values: pd.Series) -> pd.Series:
         return mapped.astype(float).fillna(pd.to_numeric(values, errors="coerce")).astype(float)
     return pd.to_numeric(values.astype(object) if pd.api.types.is_bool_dtype(values.dtype)
                          else values, errors="coerce").astype(float)
+
+
+def destination_timezones(frame: pd.DataFrame) -> pd.Series:
+    """Time zone of each row's destination (UTC when the destination is unknown)."""
+    return timezones(frame.get("destination_zone", _none(frame)),
+                     frame.get("destination_country", _none(frame)))
 
 
 def _none(frame: pd.DataFrame) -> pd.Series:

@@ -110,3 +110,37 @@ def test_a_model_of_another_format_is_not_used_for_shipments(fitted):
     finally:
         olist_like.featurizer.kind = "waybill"
     assert p.model_version == "baseline"
+
+
+def test_serving_holiday_table_matches_the_simulated_world():
+    from app.triage import eta_calendar
+    from training.simulator import calendars
+
+    for country in eta_calendar.FIXED:
+        years = range(2016, 2031)
+        assert eta_calendar.country_holidays(country, years) == calendars.country_holidays(
+            country, years), country
+    assert eta_calendar.black_friday(2024) == calendars.black_friday(2024)
+
+
+def test_a_sparse_shipment_still_gets_a_finite_prediction(fitted):
+    shipment = {"shipment_id": "S1", "ship_at": "2024-10-07T09:30:00Z",
+                "destination_country": "DE", "carrier": "parcelo"}
+    events = [{"occurred_at": "2024-10-07T15:10:00Z", "status": "in_transit"}]
+    for model in (fitted.model, None):
+        p = predict_for_shipment(shipment, events, model=model)
+        assert p.stage == "first_scan"
+        assert pd.Timestamp("2024-10-07T15:10:00Z") <= p.p10 <= p.p50 <= p.p90 <= p.p95
+
+
+def test_serving_baseline_pushes_the_promise_back_on_exceptions():
+    shipment = {"shipment_id": "S2", "ship_at": "2024-10-07T09:30:00Z",
+                "destination_country": "FR", "destination_zone": "FR-IDF",
+                "promised_date": "2024-10-10", "carrier": "parcelo"}
+    scan = {"occurred_at": "2024-10-07T15:10:00Z", "status": "in_transit"}
+    held = {"occurred_at": "2024-10-08T11:00:00Z", "status": "exception",
+            "exception_category": "customs_hold"}
+    before = predict_for_shipment(shipment, [scan])
+    after = predict_for_shipment(shipment, [scan, held])
+    assert after.p50 - before.p50 == timedelta(hours=24)
+    assert before.p50.date().isoformat() == "2024-10-10"  # the carrier's promised day

@@ -233,6 +233,7 @@ def test_replaying_from_the_page_removes_the_dead_letter_and_is_audited(
     assert ops_jobs.RUNS == {"order-1": 2, "order-2": 1}  # replayed, and it worked this time
     after = client.get(response.headers["location"], headers=HTML).text
     assert "Dead letter 0 replayed (job ops_jobs.fail_first)." in after
+    assert '<meta http-equiv="refresh" content="60; url=/ops">' in after  # not the notice again
     assert 'id="dead-letter-count">1<' in after and "order-2" in after and "order-1" not in after
     with ops_ctx.db.session() as s:
         audit = s.query(AuditRow).filter_by(action="dead_letter.replay").one()

@@ -28,7 +28,9 @@ def split_frames(small_frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
 @pytest.fixture(scope="session")
 def model(split_frames: tuple[pd.DataFrame, pd.DataFrame]) -> TriageModel:
     train, _ = split_frames
-    return fit_model(train, ModelConfig(calibration_folds=3), seed=0)
+    # No embedding member here (its table takes minutes to build on a fresh machine; it has
+    # tests of its own) and two calibration folds: the session fixture stays a few seconds.
+    return fit_model(train, ModelConfig(use_embedding=False, calibration_folds=2), seed=0)
 
 
 @pytest.fixture(scope="session")

@@ -45,6 +45,7 @@ def _readiness(ctx: AppContext) -> list[dict[str, Any]]:
     "/ready",
     summary="Readiness: database, Redis and Odoo reachable",
     dependencies=[Depends(require_roles("monitoring", "support"))],
+    responses={503: {"description": "A dependency is unreachable (each check reported)"}},
 )
 async def ready(ctx: AppContext = Depends(get_ctx)) -> JSONResponse:
     checks = await run_in_threadpool(_readiness, ctx)

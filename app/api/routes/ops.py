@@ -393,6 +393,7 @@ async def ops_page(
         can_replay=principal.has_any(REPLAY.allowed),
         replay_url=_replay_url,
         logout_url=LOGOUT_PATH,
+        page_url=PAGE_PATH,
         notice=text.format(id=dead_id or "?", job=job or "?") if text else None,
         notice_warn=warn,
         exceptions_svg=exceptions_svg,

@@ -179,7 +179,12 @@ async def cancel_shipment(ctx: Ctx, principal: Writer, shipment_id: ShipmentId) 
     summary="Label file (PDF, ZPL, PNG)",
     responses={200: {"content": {"application/pdf": {}, "application/zpl": {}}}},
 )
-async def label_file(ctx: Ctx, _who: Reader, shipment_id: ShipmentId, label_id: int) -> Response:
+async def label_file(
+    ctx: Ctx,
+    _who: Reader,
+    shipment_id: ShipmentId,
+    label_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> Response:
     data, media, name = await run_in_threadpool(get_label, ctx.db, shipment_id, label_id)
     return Response(
         data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
