@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 import redis as redis_lib
-from sqlalchemy import select
+from track_env import TrackEnv
 
 from app.carriers.karrio_support import runtime
 from app.carriers.sandbox import CarrierSandbox, run_carrier_sandbox
@@ -17,38 +16,11 @@ from app.core.context import AppContext, set_context
 from app.core.db import Database
 from app.core.queue import InProcessJobQueue
 from app.main import create_app
-from app.store.tables import ParcelRow, ShipmentRow
 from app.sync.booking.directory import CarrierDirectory
-from app.sync.booking.jobs import build_booking
 from app.sync.intake.service import IntakeService
 from app.sync.odoo import OdooClient
 from app.sync.odoo_sandbox import OdooSandbox, run_sandbox_server
 from app.sync.writeback.writer import OdooWriter
-
-
-@dataclass
-class TrackEnv:
-    ctx: AppContext
-    base_url: str
-    odoo_box: OdooSandbox
-    carrier_box: CarrierSandbox
-    intake: IntakeService
-    writer: OdooWriter
-
-    def booked_shipment(self) -> tuple[str, int, str]:
-        """A picking booked with the carrier sandbox: (shipment id, picking id, tracking no.)."""
-        self.intake.poll_once()
-        with self.ctx.db.session() as session:
-            intent = session.scalars(
-                select(ShipmentRow).where(ShipmentRow.state == "intent").limit(1)
-            ).one()
-            shipment_id, picking_id = intent.id, int(intent.odoo_picking_id or 0)
-        assert build_booking(self.ctx).book_shipment(shipment_id).state == "booked"
-        with self.ctx.db.session() as session:
-            number = session.scalars(
-                select(ParcelRow.tracking_number).where(ParcelRow.shipment_id == shipment_id)
-            ).first()
-        return shipment_id, picking_id, str(number)
 
 
 @pytest.fixture

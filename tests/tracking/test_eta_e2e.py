@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import TrackEnv
 from fastapi.testclient import TestClient
+from track_env import TrackEnv
 
 from app.main import create_app
 from app.sync.eta.service import latest_eta

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import TrackEnv
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from track_env import TrackEnv
 
 from app.carriers.sandbox.runner import serve_asgi
 from app.store.tables import OutboundDeliveryRow

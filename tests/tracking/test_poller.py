@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import TrackEnv
+from track_env import TrackEnv
 
 from app.core.events import EventLog
 from app.store.tables import ShipmentRow

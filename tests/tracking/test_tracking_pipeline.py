@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TrackEnv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from track_env import TrackEnv
 
 from app.core.events import EventLog
 from app.models import ExceptionCategory, TrackingEvent, TrackingStatus

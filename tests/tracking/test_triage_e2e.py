@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import TrackEnv
 from sqlalchemy import select
+from track_env import TrackEnv
 
 from app.store.tables import FeedbackRow, ShipmentRow, SuggestionRow
 from app.sync.exceptions.feedback import sync_activity_outcomes

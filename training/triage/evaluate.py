@@ -18,6 +18,7 @@ Coverage = share not sent to manual review; ``acc@auto`` = accuracy on those.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -117,7 +118,7 @@ class EvaluationReport:
         out: dict[str, float] = {}
         for fold in [*self.folds, *( [self.pooled] if self.pooled else []),
                      *([self.synthetic_only] if self.synthetic_only else [])]:
-            key = fold.name.lower().replace(" ", "_").replace("-", "_")
+            key = re.sub(r"[^a-z0-9]+", "_", fold.name.lower()).strip("_")
             for k, v in fold.model.items():
                 out[f"model_{key}_{k}"] = v
             for k, v in fold.baseline.items():

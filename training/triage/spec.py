@@ -61,11 +61,13 @@ class TriageSpec:
     greater_is_better = True
 
     def __init__(self, config: ModelConfig | None = None, *, holdout_family: str = "DHL",
-                 seed: int = 7, real_dir: Path | str | None = None) -> None:
+                 seed: int = 7, real_dir: Path | str | None = None,
+                 sim_days: int = 120) -> None:
         self.config = config or default_config()
         self.holdout_family = holdout_family
         self.seed = seed
         self.real_dir = real_dir
+        self.sim_days = sim_days
 
     # --- data ------------------------------------------------------------------------------
     def load(self, data_dir: Path, *, fmt: str = "waybill") -> TriageDataset:
@@ -76,7 +78,7 @@ class TriageSpec:
         data_dir = Path(data_dir)
         events = store_events(data_dir)
         if events is None:
-            events = simulator_events(seed=self.seed)
+            events = simulator_events(seed=self.seed, days=self.sim_days)
         parts = [events, synthetic_wording(seed=self.seed)]
         real_dir = self.real_dir
         if real_dir is None:
@@ -130,7 +132,8 @@ class TriageSpec:
 
     def params(self) -> dict[str, Any]:
         return {**self.config.as_params(), "holdout_family": self.holdout_family,
-                "data_seed": self.seed, "source_weight": dict(SOURCE_WEIGHT)}
+                "data_seed": self.seed, "sim_days": self.sim_days,
+                "source_weight": dict(SOURCE_WEIGHT)}
 
 
 def default_config() -> ModelConfig:
