@@ -26,6 +26,7 @@ def rejected(tag: str) -> None:
     CALLS.append(("rejected", tag, correlation_id_var.get()))
     raise BadRequest("will never work")
 
+
 GATE: tuple = ()
 
 

@@ -40,8 +40,7 @@ def test_placeholder_secrets_refused_outside_dev(env: str) -> None:
         make(env=env)
     assert "WAYBILL_ODOO_API_KEY" in str(err.value)
     assert "WAYBILL_ODOO_WEBHOOK_TOKEN" in str(err.value)
-    ok = make(env=env, odoo_api_key="a" * 40, odoo_webhook_token="t" * 32,
-              api_key_pepper="p" * 40)
+    ok = make(env=env, odoo_api_key="a" * 40, odoo_webhook_token="t" * 32, api_key_pepper="p" * 40)
     assert ok.env == env
 
 

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from app import __version__
 from app.api.deps import get_ctx
 from app.core.context import AppContext
+from app.core.queue_metrics import refresh as refresh_queue_metrics
 from app.core.security import require_roles
 
 router = APIRouter(tags=["operations"])
@@ -62,5 +63,6 @@ async def ready(ctx: AppContext = Depends(get_ctx)) -> JSONResponse:
     include_in_schema=False,
     dependencies=[Depends(require_roles("monitoring"))],
 )
-async def metrics() -> Response:
+async def metrics(ctx: AppContext = Depends(get_ctx)) -> Response:
+    await run_in_threadpool(refresh_queue_metrics, ctx.queue)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
