@@ -9,6 +9,7 @@ Friday, Corpus Christi). Serving code reads this table; it never imports the tra
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -71,7 +72,7 @@ def _weekday_rules(country: str, year: int) -> list[date]:
     return []
 
 
-def country_holidays(country: str, years: range) -> list[date]:
+def country_holidays(country: str, years: Iterable[int]) -> list[date]:
     """National public holidays of ``country`` in ``years``, sorted (none if unknown)."""
     out: set[date] = set()
     for year in years:
