@@ -102,7 +102,7 @@ class IntakeService:
         A picking that does not exist raises ``NotFound`` and changes nothing.
         """
         try:
-            rows = self.odoo.read(PICKING_MODEL, [payload.record_id], PICKING_FIELDS)
+            return self.reread_and_ingest(payload, channel=channel)
         except OdooRetryableError as exc:
             hint_id = self._store_hint(payload, error=f"{exc.code}: {exc.message}")
             INTAKE_OUTCOMES.labels(channel, "deferred").inc()
@@ -115,6 +115,10 @@ class IntakeService:
             return IntakeOutcome(
                 "deferred", payload.record_id, hint_id=hint_id, reason="odoo_unavailable"
             )
+
+    def reread_and_ingest(self, payload: OdooWebhookPayload, *, channel: str) -> IntakeOutcome:
+        """Read the announced picking now (retryable Odoo errors propagate) and ingest it."""
+        rows = self.odoo.read(PICKING_MODEL, [payload.record_id], PICKING_FIELDS)
         if not rows:
             INTAKE_OUTCOMES.labels(channel, "not_found").inc()
             log.info("intake_picking_not_found", picking_id=payload.record_id)
@@ -165,7 +169,7 @@ class IntakeService:
     def _settle(self, hint_id: int, payload: OdooWebhookPayload) -> str:
         error: str | None = None
         try:
-            self.handle_hint_once(payload)
+            self.reread_and_ingest(payload, channel="hint")
             status = "settled"
         except NotFound:
             status = "discarded"
@@ -188,14 +192,6 @@ class IntakeService:
                 hint.settled_at = self.clock()
             hint.status = status
         return status
-
-    def handle_hint_once(self, payload: OdooWebhookPayload) -> IntakeOutcome:
-        """Like ``handle_hint`` but lets retryable Odoo errors propagate (used when settling)."""
-        rows = self.odoo.read(PICKING_MODEL, [payload.record_id], PICKING_FIELDS)
-        if not rows:
-            raise NotFound(f"stock.picking {payload.record_id} does not exist")
-        (outcome,) = self.ingest(rows, channel="hint")
-        return outcome
 
     # -- poll ----------------------------------------------------------------------------------
 

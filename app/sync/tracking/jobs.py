@@ -57,6 +57,7 @@ def build_projector(ctx: AppContext) -> TrackingProjector:
                 "description": event.get("raw_description"),
             },
         )
+        enqueue_outbound(ctx)  # subscribers hear of the change it just published
         for name, listener in (("eta", eta.on_status_change), ("triage", triage.on_status_change)):
             try:
                 listener(shipment_id, state, event)
@@ -69,7 +70,7 @@ def build_projector(ctx: AppContext) -> TrackingProjector:
         db=ctx.db,
         classify_unknown=hooks.get("classify_unknown"),
         on_status_change=status_changed,
-        on_writes_queued=lambda: (enqueue_drain(ctx), enqueue_outbound(ctx)),
+        on_writes_queued=lambda: enqueue_drain(ctx),
     )
 
 
