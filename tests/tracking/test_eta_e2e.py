@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from track_env import TrackEnv
 
 from app.main import create_app
+from app.store.tables import SuggestionRow
 from app.sync.eta.service import latest_eta
 
 pytestmark = pytest.mark.redis
@@ -51,7 +53,15 @@ def test_exception_moves_the_eta_and_odoo_shows_it(tenv: TrackEnv) -> None:
 
     notices = wait_for(moved_in_odoo)
     latest = latest_eta(tenv.ctx.db, shipment_id)
-    assert latest is not None and latest["p50"] > history["p50"]  # the exception pushed it back
+    with tenv.ctx.db.session() as s:
+        stored = s.scalars(
+            select(SuggestionRow).where(
+                SuggestionRow.kind == "eta", SuggestionRow.shipment_id == shipment_id
+            )
+        ).one()
+        predictions = stored.payload["history"]  # every estimate, oldest first
+    assert latest is not None and latest["p50"] == predictions[-1]["p50"]
+    assert predictions[-1]["p50"] > predictions[0]["p50"]  # the exception pushed it back
     assert latest["p50"][:10] in notices[-1] and "(was " in notices[-1]
     with TestClient(create_app(tenv.ctx)) as api:
         api.headers["X-API-Key"] = api_key_for(tenv.ctx, "support")
