@@ -7,11 +7,16 @@ from decimal import Decimal
 
 import pytest
 from booking_env import BookingEnv
+from prometheus_client import REGISTRY
 
 from app.carriers.errors import CarrierUnavailableError
 from app.models import ShipmentState
 from app.sync.booking.service import BookingService
 from app.sync.odoo.errors import OdooTransportError
+
+
+def sla_count(metric: str, carrier: str) -> float:
+    return REGISTRY.get_sample_value(f"{metric}_count", {"carrier": carrier}) or 0.0
 
 
 def five_minutes_later() -> datetime:
@@ -28,8 +33,13 @@ def test_ready_picking_ends_with_label_tracking_price_and_message(benv: BookingE
     assert any(r.chosen for r in row.rates) and len(row.rates) >= 2
     assert benv.buys() == 1
 
+    labelled_before = sla_count("waybill_sla_picking_ready_to_label_seconds", "easypost")
     report = benv.writer.drain()
     assert report.applied == 3 and report.rpcs == 3  # write, attachments, message
+    # the service level is measured when Odoo has the label, once per picking
+    assert sla_count("waybill_sla_picking_ready_to_label_seconds", "easypost") == (
+        labelled_before + 1
+    )
     picking_id = row.odoo_picking_id
     assert picking_id is not None
     picking = benv.picking(picking_id)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from track_env import TrackEnv
 
@@ -27,6 +28,16 @@ from app.sync.tracking.jobs import build_projector
 from app.sync.tracking.state import derive
 
 pytestmark = pytest.mark.redis
+
+
+def event_sla_count() -> float:
+    name = "waybill_sla_carrier_event_to_odoo_seconds_count"
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        for sample in metric.samples
+        if sample.name == name
+    )
 
 
 def wait_until(check: Any, timeout: float = 10.0) -> Any:
@@ -141,11 +152,14 @@ def test_unknown_source_is_404(tenv: TrackEnv) -> None:
 
 def test_whole_life_with_an_exception_reaches_odoo_in_order(tenv: TrackEnv) -> None:
     shipment_id, picking_id, number = tenv.booked_shipment()
+    posted_before = event_sla_count()
     deliveries = tenv.carrier_box.push_tracking(number, "weather_delay")
     assert all(d.status_code == 200 for d in deliveries)
     wait_until(lambda: status_of(tenv, shipment_id) == TrackingStatus.DELIVERED.value)
     assert tenv.ctx.queue.join()
     tenv.writer.drain()
+    # one carrier-event → Odoo service-level sample per milestone message that reached Odoo
+    assert event_sla_count() > posted_before
     odoo = tenv.ctx.odoo
     bodies = [
         str(m["body"])

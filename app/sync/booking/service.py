@@ -63,6 +63,7 @@ from app.sync.writeback.outbox import (
     picking_aggregate,
     queue_picking_activity,
     queue_picking_message,
+    sla_marker,
 )
 
 log = get_logger(__name__)
@@ -512,6 +513,7 @@ class BookingService:
                     "picking_id": row.odoo_picking_id,
                     "label_ids": [label.id for label in labels],
                     "prefix": f"{prefix}-{booking.carrier}",
+                    **sla_marker("ready_to_label", row.created_at, booking.carrier),
                 },
             )
         self._message(session, row, "booked", booked_html(booking, rate, reason))

@@ -25,7 +25,7 @@ from app.sync.tracking.ingest import EVENT_TYPE
 from app.sync.tracking.messages import milestone_html
 from app.sync.tracking.metrics import EVENT_TO_PROJECTION, EVENTS_PROJECTED, STATUS_CHANGES
 from app.sync.tracking.state import TrackingState, derive
-from app.sync.writeback.outbox import queue_picking_message
+from app.sync.writeback.outbox import queue_picking_message, sla_marker
 
 log = get_logger(__name__)
 
@@ -64,7 +64,9 @@ class TrackingProjector:
                         f"{last_state.last_event_at.isoformat()}"
                     )
                     body = "".join(milestone_html(state.status, about) for state, about in steps)
-                    queue_picking_message(session, picking_id, ref, body)
+                    carrier = steps[-1][1].get("carrier")
+                    sla = sla_marker("event_to_odoo", last_state.last_event_at, carrier)
+                    queue_picking_message(session, picking_id, ref, body, sla=sla)
             self._milestones.clear()
             if self.on_writes_queued is not None:
                 self.on_writes_queued()

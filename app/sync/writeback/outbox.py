@@ -6,6 +6,7 @@ delays them. ``dedupe_key`` makes a retried job's second enqueue of the same wri
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -55,7 +56,21 @@ def enqueue_write(
     return row
 
 
-def queue_picking_message(session: Session, picking_id: int, ref: str, body_html: str) -> None:
+def sla_marker(metric: str, since: datetime | None, carrier: str | None) -> dict[str, Any]:
+    """What a write needs to report its service level when Odoo has it (see ``metrics``)."""
+    if since is None:
+        return {}
+    return {"sla": {"metric": metric, "since": since.isoformat(), "carrier": carrier or "unknown"}}
+
+
+def queue_picking_message(
+    session: Session,
+    picking_id: int,
+    ref: str,
+    body_html: str,
+    *,
+    sla: dict[str, Any] | None = None,
+) -> None:
     """A chatter message on a picking, owed to Odoo; ``ref`` makes it exactly-once."""
     enqueue_write(
         session,
@@ -67,6 +82,7 @@ def queue_picking_message(session: Session, picking_id: int, ref: str, body_html
             "res_id": picking_id,
             "body_html": body_html,
             "ref": ref,
+            **(sla or {}),
         },
     )
 

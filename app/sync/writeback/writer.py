@@ -29,7 +29,7 @@ from app.core.db import Database
 from app.core.logging import correlation, get_logger
 from app.store.tables import LabelRow, OutboxRow, SuggestionRow
 from app.sync.odoo import OdooClient, OdooError, OdooRetryableError
-from app.sync.writeback.metrics import OUTBOX_APPLIED, OUTBOX_LAG
+from app.sync.writeback.metrics import OUTBOX_APPLIED, OUTBOX_LAG, SLA_HISTOGRAMS
 from app.sync.writeback.outbox import (
     KIND_ACTIVITY,
     KIND_ACTIVITY_UPDATE,
@@ -121,7 +121,9 @@ class OdooWriter:
             if not rows:
                 return "skipped"  # another drainer holds them: leave this record to it
             kind, attempts = rows[0].kind, max(r.attempts for r in rows)
-            payload = _merge([dict(r.payload) for r in rows])
+            payloads = [dict(r.payload) for r in rows]
+            payload = _merge(payloads)
+            slas = [p["sla"] for p in payloads if isinstance(p.get("sla"), dict)]
             cid, created = rows[0].correlation_id, [r.created_at for r in rows]
             ids = [r.id for r in rows]
         with correlation(cid):
@@ -139,6 +141,8 @@ class OdooWriter:
             for moment in created:
                 OUTBOX_APPLIED.labels(kind, "sent").inc()
                 OUTBOX_LAG.labels(kind).observe((self.clock() - moment).total_seconds())
+            for sla in slas:
+                observe_sla(sla, self.clock())
             return "applied"
 
     @staticmethod
@@ -329,6 +333,22 @@ def _coalesce(rows: list[tuple[int, str]]) -> list[list[int]]:
             groups.append([row_id])
         previous = kind
     return groups
+
+
+def observe_sla(sla: dict[str, Any], now: datetime) -> None:
+    """Record one service level carried by an applied write; a malformed marker is skipped,
+    never allowed to fail a write Odoo already has."""
+    histogram = SLA_HISTOGRAMS.get(str(sla.get("metric")))
+    try:
+        since = datetime.fromisoformat(str(sla["since"]))
+    except (KeyError, ValueError):
+        return
+    if histogram is None or since.tzinfo is None:
+        return
+    # A carrier clock ahead of ours gives a negative span: count it as no wait at all.
+    histogram.labels(str(sla.get("carrier") or "unknown")).observe(
+        max(0.0, (now - since).total_seconds())
+    )
 
 
 def _merge(payloads: list[dict[str, Any]]) -> dict[str, Any]:
