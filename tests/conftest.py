@@ -7,9 +7,11 @@ here for real.
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,19 @@ def settings(tmp_path: Path) -> Settings:
         log_json=False,
         _env_file=None,  # type: ignore[call-arg]
     )
+
+
+@pytest.fixture
+def json_logs() -> Iterator[Callable[[], str]]:
+    """The project's JSON logging, written to a buffer; call the fixture to read it."""
+    from app.core.logging import configure_logging
+
+    configure_logging("DEBUG", json=True)
+    buffer = io.StringIO()
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(buffer)
+    try:
+        yield buffer.getvalue
+    finally:
+        logging.getLogger().handlers.clear()

@@ -9,7 +9,8 @@ snake_case, digits dropped) and judged by their words rather than looked up verb
   ``CompanyName``) → personal; ``service_name`` and ``carrier_name`` stay readable;
 * secret words (password, secret, token, authorization, api key, …) → secret.
 
-Free text is scrubbed of e-mail addresses, phone numbers, Waybill API keys and bearer tokens.
+Free text is scrubbed of e-mail addresses, phone numbers, Waybill API keys, bearer tokens and
+secrets in URL query strings.
 ``payload_excerpt`` redacts a raw body *before* cutting it to length, so a cut can never separate
 a value from the key that marks it as personal. This module imports nothing from the project, so
 the logging setup can use it without an import cycle.
@@ -101,6 +102,11 @@ _EMAIL = re.compile(r'[^\s@"<>,;:()\[\]]+@[^\s@"\'<>,;:()\[\]]+\.[^\s@"\'<>,;:()
 _PHONE = re.compile(r"(?<![\w+])\+?\d[\d ()./-]{7,}\d(?!\w)")
 API_KEY_PATTERN = re.compile(r"wb_(?:live|test|dev)_[0-9A-Za-z]{6,}_[0-9A-Za-z]{16,}")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+# Secrets riding in URLs (Odoo's automation webhook carries ``?token=``; clients log URLs).
+_URL_SECRET = re.compile(
+    r"(?i)([?&](?:token|access_token|api_?key|key|secret|password|passwd|signature|sig)=)"
+    r"[^&\s\"'#]+"
+)
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _SPLIT = re.compile(r"[^a-z0-9]+")
@@ -160,6 +166,7 @@ def scrub_text(text: str, *, phones: bool = True) -> str:
     """
     text = API_KEY_PATTERN.sub(REDACTED, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _URL_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _EMAIL.sub(REDACTED, text)
     return _PHONE.sub(_phone, text) if phones else text
 

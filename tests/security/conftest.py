@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
@@ -173,15 +171,3 @@ def role_keys(sctx: AppContext) -> dict[str, str]:
     return mint_keys(sctx)
 
 
-@pytest.fixture
-def json_logs() -> Iterator[Callable[[], str]]:
-    """The project's JSON logging, written to a buffer; call the fixture to read it."""
-    from app.core.logging import configure_logging
-
-    configure_logging("DEBUG", json=True)
-    buffer = io.StringIO()
-    handler = logging.getLogger().handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(buffer)
-    yield buffer.getvalue
-    logging.getLogger().handlers.clear()

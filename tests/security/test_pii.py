@@ -123,6 +123,25 @@ def test_api_keys_and_bearer_tokens_in_text_are_masked() -> None:
     assert key not in out and "abcdefghijklmnop" not in out
 
 
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("POST http://h/v1/odoo/webhook?token=sandbox-keyx HTTP/1.1", "sandbox-keyx"),
+        ("GET /cb?a=1&access_token=Zx9_long&b=2", "Zx9_long"),
+        ("https://h/p?apikey=k3y#frag", "k3y"),
+    ],
+)
+def test_secrets_in_url_query_strings_are_masked(url: str, secret: str) -> None:
+    out = scrub_text(url)
+    assert secret not in out and REDACTED in out
+
+
+def test_ordinary_query_parameters_stay_readable() -> None:
+    assert scrub_text("GET /v1/shipments?state=booked&limit=5") == (
+        "GET /v1/shipments?state=booked&limit=5"
+    )
+
+
 @given(st.emails())
 def test_any_email_in_text_is_masked(email: str) -> None:
     assert email not in scrub_text(f"contact {email}, please")
