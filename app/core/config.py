@@ -10,8 +10,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["dev", "test", "staging", "prod"]
@@ -35,6 +36,9 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 EMBEDDED = "embedded"
 SECRETS_DIRS = ("/run/secrets", "/etc/waybill/secrets")  # files named like the variable
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
 
 
 class Settings(BaseSettings):
@@ -117,6 +121,25 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="Auto-book only this much above the cheapest quote."
     )
     recommender_allowed_carriers: list[str] | None = None
+    warehouse_cutoff: str = Field(
+        default="16:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Local time (HH:MM) after which today's parcels no longer leave today.",
+    )
+    warehouse_timezone: str = Field(default="UTC", description="IANA zone of the warehouse.")
+    warehouse_days: str = Field(
+        default="mon,tue,wed,thu,fri", description="Weekdays the carriers collect."
+    )
+    approval_escalate_minutes: int = Field(
+        default=60,
+        ge=0,
+        description="A dispatcher approval still open this close to the cut-off is escalated.",
+    )
+    approval_escalation_user_id: int | None = Field(
+        default=None,
+        description="Odoo res.users id (shift lead) who receives escalated approvals; empty: "
+        "the activity stays with its assignee and is marked urgent.",
+    )
     auto_book: bool = Field(default=True, description="Book new intents without a person.")
     rate_shop_workers: int = Field(default=8, ge=1, le=64)
 
@@ -124,6 +147,13 @@ class Settings(BaseSettings):
         default=None,
         description='JSON: tracking platform → webhook secret, e.g. {"aftership": "...", '
         '"sendcloud": "..."}. Carrier accounts carry their own webhook secrets.',
+    )
+    at_risk_threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Probability of missing the promise above which customer service gets an "
+        "at-risk activity. Empty: the value chosen on history (app.sync.alerts.at_risk).",
     )
     tracking_poll_after_hours: float = Field(
         default=12.0, gt=0, description="Poll a shipment's carrier when silent this long."
@@ -157,6 +187,50 @@ class Settings(BaseSettings):
         description="MLflow tracking and registry store; the service loads models by alias.",
     )
     model_alias: str = Field(default="champion", description="Registry alias served.")
+
+    carrier_rate_per_second: float = Field(
+        default=10.0,
+        ge=0,
+        description="Calls per second per carrier account, shared by every worker; 0 = off. "
+        'An account overrides it with options.rate_limit = {"per_second": …, "burst": …}.',
+    )
+    carrier_rate_burst: int = Field(default=20, ge=1, description="Calls allowed at once.")
+    carrier_rate_max_wait_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="A throttled call waits this long at most for a token; past it the job is "
+        "deferred (retried later), never failed.",
+    )
+    worker_heartbeat_seconds: int = Field(
+        default=10, ge=1, description="How often a worker proves it is still running its job."
+    )
+    worker_abandon_after_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="A started job whose worker missed heartbeats this long is abandoned: "
+        "retried (or dead-lettered) by the next registry maintenance.",
+    )
+    worker_maintenance_seconds: int = Field(
+        default=60, ge=1, description="How often a worker recovers abandoned jobs."
+    )
+
+    @field_validator("warehouse_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("warehouse_days")
+    @classmethod
+    def _known_weekdays(cls, value: str) -> str:
+        days = [d.strip().lower()[:3] for d in value.split(",") if d.strip()]
+        unknown = [d for d in days if d not in WEEKDAYS]
+        if unknown or not days:
+            raise ValueError(f"weekdays must be among {', '.join(WEEKDAYS)}; got {value!r}")
+        return ",".join(days)
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

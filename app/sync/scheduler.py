@@ -8,6 +8,8 @@ import time
 from app.core.config import get_settings
 from app.core.logging import correlation, get_logger
 from app.core.retention import purge_job
+from app.sync.alerts.jobs import detect_anomalies, sweep_at_risk
+from app.sync.booking.escalation import escalate_approvals_job
 from app.sync.booking.jobs import drain_outbox, sweep_stalled_intents
 from app.sync.exceptions.jobs import sync_feedback
 from app.sync.intake.jobs import poll_pickings
@@ -27,11 +29,13 @@ STEPS = (
     ("tracking_poll", poll_tracking),
     ("outbound_webhooks", fan_out_outbound),
     ("triage_feedback", sync_feedback),
+    ("approval_escalation", escalate_approvals_job),
     ("outbox", drain_outbox),
 )
-HOURLY = (("retention", purge_job),)
+HOURLY = (("retention", purge_job), ("anomaly_alerts", detect_anomalies))
 EVERY_FEW_MINUTES = (
     ("stalled_bookings", sweep_stalled_intents),
+    ("at_risk_sweep", sweep_at_risk),
 )  # audited work that need not run every cycle
 
 

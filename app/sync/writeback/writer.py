@@ -32,6 +32,7 @@ from app.sync.odoo import OdooClient, OdooError, OdooRetryableError
 from app.sync.writeback.metrics import OUTBOX_APPLIED, OUTBOX_LAG, SLA_HISTOGRAMS
 from app.sync.writeback.outbox import (
     KIND_ACTIVITY,
+    KIND_ACTIVITY_DONE,
     KIND_ACTIVITY_UPDATE,
     KIND_MESSAGE,
     KIND_PICKING_LABELS,
@@ -216,7 +217,11 @@ class OdooWriter:
             vals = {"summary": payload["summary"], "note": _with_ref(payload)}
             if payload.get("date_deadline"):
                 vals["date_deadline"] = payload["date_deadline"]
+            if payload.get("user_id"):
+                vals["user_id"] = int(payload["user_id"])
             self._rpc(self.odoo.update_activity, int(payload["activity_id"]), **vals)
+        elif kind == KIND_ACTIVITY_DONE:
+            self._complete_activity(payload)
         elif kind == KIND_PICKING_VOIDED:
             self._rpc(
                 self.odoo.write,
@@ -311,6 +316,28 @@ class OdooWriter:
                 suggestion = session.get(SuggestionRow, payload["suggestion_id"])
                 if suggestion is not None:
                     suggestion.odoo_activity_id = activity_id
+
+    def _complete_activity(self, payload: dict[str, Any]) -> None:
+        """Mark an activity done; one already gone (done by a person, or this write retried)
+        is left alone. The id comes from the payload, else from the suggestion the create
+        write recorded it on, else from our reference in its note."""
+        activity_id = payload.get("activity_id")
+        if activity_id is None and payload.get("suggestion_id"):
+            with self.db.session() as session:
+                suggestion = session.get(SuggestionRow, payload["suggestion_id"])
+                activity_id = suggestion.odoo_activity_id if suggestion is not None else None
+        domain: list[Any] = (
+            [("id", "=", int(activity_id))]
+            if activity_id is not None
+            else [
+                ("res_model", "=", payload["model"]),
+                ("res_id", "=", int(payload["res_id"])),
+                ("note", "ilike", f"Waybill ref {payload['ref']}<"),
+            ]
+        )
+        found = self._rpc(self.odoo.search, "mail.activity", domain, limit=1)
+        if found:
+            self._rpc(self.odoo.complete_activity, int(found[0]), payload.get("feedback"))
 
     def _rpc(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self._rpcs += 1
