@@ -121,6 +121,12 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="Auto-book only this much above the cheapest quote."
     )
     recommender_allowed_carriers: list[str] | None = None
+    recommender_costs: str | None = Field(
+        default=None,
+        description="JSON text or file: cost of lateness and of an exception per customer tier "
+        '(e.g. {"currency": "EUR", "tiers": {"standard": {"late": 12, "exception": 20}}}); '
+        "default: <data_dir>/recommender-costs.json, else built-in figures.",
+    )
     warehouse_cutoff: str = Field(
         default="16:00",
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from app.models import Money, Rate, ShipmentRequest
@@ -88,3 +89,36 @@ def test_odoo_choice_and_missing_model_use_the_default_policy() -> None:
     chosen = policy.choose(REQUEST, RATES, preferred=CarrierChoice("acct0"))
     assert chosen.rate is RATES[0] and rec.seen == []
     assert RecommenderPolicy(lambda: None).choose(REQUEST, RATES, preferred=None).rate is RATES[2]
+
+
+def test_service_prices_risk_with_the_configured_costs(tmp_path: Path) -> None:
+    """The booking policy's recommender uses ``WAYBILL_RECOMMENDER_COSTS``, not the defaults."""
+    import fakeredis
+
+    from app.core.config import Settings
+    from app.core.context import AppContext
+    from app.core.db import Database
+    from app.core.queue import InProcessJobQueue
+    from app.sync.booking.jobs import recommender_policy
+
+    costs = '{"currency": "USD", "tiers": {"standard": {"late": 7, "exception": 9}}}'
+    settings = Settings(
+        env="test",
+        database_url=f"sqlite:///{tmp_path / 'w.db'}",
+        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        recommender_costs=costs,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    db = Database(settings.database_url)
+    ctx = AppContext(
+        settings=settings, db=db, redis=fakeredis.FakeRedis(), queue=InProcessJobQueue(workers=1)
+    )
+    try:
+        recommender = recommender_policy(ctx).recommender()
+        assert recommender is not None
+        assert recommender.costs.currency == "USD"
+        assert recommender.costs.tiers["standard"].late == 7
+        assert recommender.costs.tiers["vip"].late == 60  # tiers not given keep the defaults
+    finally:
+        ctx.queue.close()
+        db.dispose()

@@ -59,10 +59,16 @@ def recommender_policy(ctx: AppContext) -> RecommenderPolicy:
 
     def recommender() -> Any:
         from app.triage.recommender import Recommender
+        from app.triage.recommender_costs import CostModel
         from app.triage.router import model_manager
 
+        costs = (
+            CostModel.load(s.recommender_costs)
+            if s.recommender_costs
+            else CostModel.from_settings(s)
+        )
         try:
-            return Recommender.from_manager(model_manager(ctx))
+            return Recommender.from_manager(model_manager(ctx), costs)
         except Exception as exc:  # no model store reachable: the default policy decides
             log.warning("recommender_unavailable", error=type(exc).__name__)
             return None
