@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from app.carriers.errors import (
     CarrierError,
     CarrierRejectedError,
@@ -29,40 +27,34 @@ from app.carriers.errors import (
 )
 from app.core.audit import record_audit
 from app.core.db import Database
-from app.core.errors import Conflict, NotFound, Unprocessable
-from app.core.ids import new_id
-from app.core.logging import correlation_id_var, get_logger, new_correlation_id
+from app.core.logging import get_logger
 from app.models import (
     BookingResult,
-    CancelResult,
     Money,
-    Parcel,
     Rate,
     ShipmentRequest,
     ShipmentState,
 )
-from app.store.tables import LabelRow, ParcelRow, RateRow, ShipmentRow
+from app.store.tables import LabelRow, RateRow, ShipmentRow
 from app.store.types import utcnow
 from app.sync.booking.approval import request_approval
+from app.sync.booking.cancellation import CancelOutcome, ShipmentCanceller
+from app.sync.booking.direct import create_direct_intent
 from app.sync.booking.directory import CarrierChoice, CarrierDirectory
 from app.sync.booking.messages import (
     approval_html,
     booked_html,
-    cancel_refused_html,
     carrier_down_html,
     failed_html,
-    voided_html,
 )
 from app.sync.booking.policy import Decision, DefaultPolicy, SelectionPolicy
 from app.sync.booking.rate_shop import RateShopResult, rate_shop
+from app.sync.booking.records import booking_key, locked, queue_shipment_message
 from app.sync.writeback.outbox import (
     KIND_PICKING_LABELS,
     KIND_PICKING_SHIPPED,
-    KIND_PICKING_VOIDED,
     enqueue_write,
     picking_aggregate,
-    queue_picking_activity,
-    queue_picking_message,
     sla_marker,
 )
 
@@ -72,23 +64,10 @@ BOOKABLE = {ShipmentState.INTENT.value, ShipmentState.RATED.value, ShipmentState
 
 
 @dataclass
-class CancelOutcome:
-    shipment_id: str
-    state: str
-    accepted: bool
-    detail: str = ""
-    result: CancelResult | None = None
-
-
-@dataclass
 class BookingOutcome:
     shipment_id: str
     state: str
     detail: str = ""
-
-
-def booking_key(row: ShipmentRow) -> str:
-    return f"wb-{row.id}-r{row.revision}"
 
 
 class BookingService:
@@ -163,101 +142,11 @@ class BookingService:
         return self._record_booking(shipment_id, booking, chosen, reason)
 
     def cancel_shipment(self, shipment_id: str, *, actor: str = "system:booking") -> CancelOutcome:
-        """Void a booked label. The carrier may refuse (already scanned, window passed): the
-        refusal and the carrier's own limits go on the picking for a person, as an activity."""
-        with self.db.session() as session:
-            row = session.get(ShipmentRow, shipment_id)
-            if row is None:
-                raise NotFound(f"no shipment {shipment_id!r}", code="shipment_not_found")
-            if row.state == ShipmentState.CANCELLED.value:
-                return CancelOutcome(shipment_id, row.state, accepted=True, detail="already")
-            if row.state not in (ShipmentState.BOOKED.value, ShipmentState.WRITTEN_BACK.value):
-                before = row.state
-                row.state = ShipmentState.CANCELLED.value
-                record_audit(
-                    session,
-                    actor=actor,
-                    action="shipment.cancelled",
-                    target_type="shipment",
-                    target_id=row.id,
-                    before={"state": before},
-                    after={"state": row.state},
-                )
-                return CancelOutcome(
-                    shipment_id, row.state, accepted=True, detail="nothing was bought"
-                )
-            account_id, carrier_shipment_id = row.carrier_account, row.carrier_shipment_id
-            numbers = [p.tracking_number for p in row.parcels if p.tracking_number]
-        if account_id is None or carrier_shipment_id is None:
-            raise Conflict(
-                f"shipment {shipment_id} is booked but has no carrier reference",
-                code="cancel_impossible",
-            )
-        result = self.directory.adapter(account_id).cancel(
-            carrier_shipment_id, tracking_numbers=numbers
+        """Void a booked label (see ``cancellation``)."""
+        canceller = ShipmentCanceller(
+            db=self.db, directory=self.directory, on_writes_queued=self.on_writes_queued
         )
-        with self.db.session() as session:
-            row = _locked(session, shipment_id)
-            before = row.state
-            if result.accepted:
-                row.state = ShipmentState.CANCELLED.value
-                row.error = None
-                self._queue_void(session, row, result)
-            else:
-                row.error = {
-                    "code": "cancel_rejected",
-                    "reason": result.reason,
-                    "policy": result.policy,
-                    "carrier_code": result.carrier_code,
-                }
-                self._queue_cancel_refused(session, row, result)
-            record_audit(
-                session,
-                actor=actor,
-                action="shipment.cancel_requested",
-                target_type="shipment",
-                target_id=row.id,
-                before={"state": before},
-                after={"state": row.state, "carrier_answer": result.status.value},
-            )
-            state = row.state
-        self._writes_queued()
-        log.info("shipment_cancel", shipment_id=shipment_id, status=result.status.value)
-        return CancelOutcome(
-            shipment_id,
-            state,
-            accepted=result.accepted,
-            detail=result.reason or result.status.value,
-            result=result,
-        )
-
-    def _queue_void(self, session: Any, row: ShipmentRow, result: CancelResult) -> None:
-        if row.odoo_picking_id is None:
-            return
-        key = booking_key(row)
-        enqueue_write(
-            session,
-            aggregate=picking_aggregate(row.odoo_picking_id),
-            kind=KIND_PICKING_VOIDED,
-            dedupe_key=f"{key}:voided",
-            payload={"picking_id": row.odoo_picking_id},
-        )
-        self._message(session, row, "voided", voided_html(result))
-
-    def _queue_cancel_refused(self, session: Any, row: ShipmentRow, result: CancelResult) -> None:
-        if row.odoo_picking_id is None:
-            return
-        queue_picking_activity(
-            session,
-            row.odoo_picking_id,
-            f"{booking_key(row)}:cancel-refused",
-            summary="Carrier refused to void the label",
-            note_html=cancel_refused_html(result),
-        )
-
-    def quote(self, request: ShipmentRequest) -> RateShopResult:
-        """Quotes from every eligible account, nothing persisted (``GET``/``POST /v1/rates``)."""
-        return rate_shop(self.directory.eligible(request), request, workers=self.rate_workers)
+        return canceller.cancel(shipment_id, actor=actor)
 
     def create_direct(
         self,
@@ -268,58 +157,24 @@ class BookingService:
         account: str | None = None,
         service: str | None = None,
     ) -> str:
-        """An API booking: persisted as an intent first, exactly like one from Odoo."""
-        if account is not None and account not in self.directory.accounts:
-            raise Unprocessable(
-                f"unknown carrier account {account!r}",
-                details={
-                    "fields": [
-                        {
-                            "field": "carrier_account",
-                            "message": f"known: {sorted(self.directory.accounts)}",
-                        }
-                    ]
-                },
-            )
-        if account is not None:
-            request = request.model_copy(
-                update={
-                    "metadata": {
-                        **request.metadata,
-                        "requested_account": account,
-                        "requested_service": service,
-                    }
-                }
-            )
-        shipment_id = new_id("shp")
-        with self.db.session() as session:
-            session.add(
-                ShipmentRow(
-                    id=shipment_id,
-                    source="api",
-                    source_ref=idempotency_key[:64],
-                    revision=1,
-                    reference=request.reference,
-                    state=ShipmentState.INTENT.value,
-                    request=request.model_dump(mode="json"),
-                    source_snapshot={},
-                    correlation_id=correlation_id_var.get() or new_correlation_id(),
-                    parcels=[_parcel_row(i, p) for i, p in enumerate(request.parcels)],
-                )
-            )
-            record_audit(
-                session,
-                actor=actor,
-                action="shipment.created",
-                target_type="shipment",
-                target_id=shipment_id,
-                after={"source": "api", "reference": request.reference},
-            )
-        return shipment_id
+        """An API booking: persisted as an intent first (see ``direct``)."""
+        return create_direct_intent(
+            self.db,
+            self.directory,
+            request,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            account=account,
+            service=service,
+        )
+
+    def quote(self, request: ShipmentRequest) -> RateShopResult:
+        """Quotes from every eligible account, nothing persisted (``GET``/``POST /v1/rates``)."""
+        return rate_shop(self.directory.eligible(request), request, workers=self.rate_workers)
 
     def _set_state(self, shipment_id: str, state: ShipmentState) -> None:
         with self.db.session() as session:
-            _locked(session, shipment_id).state = state.value
+            locked(session, shipment_id).state = state.value
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -351,7 +206,7 @@ class BookingService:
             )
         decision = self.policy.choose(request, shop.rates, preferred=preferred)
         with self.db.session() as session:
-            row = _locked(session, shipment_id)
+            row = locked(session, shipment_id)
             row.rates.clear()
             for rate in shop.rates:
                 row.rates.append(_rate_row(rate, chosen=rate is decision.rate))
@@ -374,7 +229,7 @@ class BookingService:
         a suggestion for the dispatcher, never a silent switch."""
         best = min(rates, key=lambda r: r.total.amount) if rates else None
         with self.db.session() as session:
-            row = _locked(session, shipment_id)
+            row = locked(session, shipment_id)
             self._message(
                 session,
                 row,
@@ -391,7 +246,7 @@ class BookingService:
 
     def _hold_for_dispatcher(self, shipment_id: str, decision: Decision) -> BookingOutcome:
         with self.db.session() as session:
-            row = _locked(session, shipment_id)
+            row = locked(session, shipment_id)
             what = f"needs-dispatcher-from-{row.state}"
             row.state = ShipmentState.AWAITING_APPROVAL.value
             self._message(session, row, what, approval_html(decision.rate, decision.reason))
@@ -402,7 +257,7 @@ class BookingService:
 
     def _fail(self, shipment_id: str, title: str, exc: CarrierError) -> BookingOutcome:
         with self.db.session() as session:
-            row = _locked(session, shipment_id)
+            row = locked(session, shipment_id)
             before = row.state
             row.state = ShipmentState.FAILED.value
             row.error = {"code": exc.code, "message": exc.message, **exc.details}
@@ -426,7 +281,7 @@ class BookingService:
         self, shipment_id: str, booking: BookingResult, rate: Rate, reason: str
     ) -> BookingOutcome:
         with self.db.session() as session:
-            row = _locked(session, shipment_id)
+            row = locked(session, shipment_id)
             if row.state != ShipmentState.BOOKING.value:  # another attempt got here first
                 return BookingOutcome(shipment_id, row.state, "already recorded")
             price = booking.charged or rate.total
@@ -519,21 +374,11 @@ class BookingService:
         self._message(session, row, "booked", booked_html(booking, rate, reason))
 
     def _message(self, session: Any, row: ShipmentRow, what: str, body_html: str) -> None:
-        if row.odoo_picking_id is not None:
-            queue_picking_message(
-                session, row.odoo_picking_id, f"{booking_key(row)}:{what}", body_html
-            )
+        queue_shipment_message(session, row, what, body_html)
 
     def _writes_queued(self) -> None:
         if self.on_writes_queued is not None:
             self.on_writes_queued()
-
-
-def _locked(session: Any, shipment_id: str) -> ShipmentRow:
-    row = session.scalars(
-        select(ShipmentRow).where(ShipmentRow.id == shipment_id).with_for_update()
-    ).one()
-    return row  # type: ignore[no-any-return]
 
 
 def _requested_choice(request: ShipmentRequest) -> CarrierChoice | None:
@@ -541,17 +386,6 @@ def _requested_choice(request: ShipmentRequest) -> CarrierChoice | None:
     if not account:
         return None
     return CarrierChoice(account, request.metadata.get("requested_service"), strict=True)
-
-
-def _parcel_row(index: int, parcel: Parcel) -> ParcelRow:
-    dims = parcel.dims_cm
-    return ParcelRow(
-        index=index,
-        weight_kg=parcel.weight_kg,
-        length_cm=dims[0] if dims else None,
-        width_cm=dims[1] if dims else None,
-        height_cm=dims[2] if dims else None,
-    )
 
 
 def _rate_row(rate: Rate, *, chosen: bool) -> RateRow:
