@@ -39,21 +39,39 @@ HOUR = 3600.0
 DAY_H = 24.0
 
 COUNTRY_TZ: dict[str, str] = {
-    "DE": "Europe/Berlin", "AT": "Europe/Vienna", "NL": "Europe/Amsterdam",
-    "BE": "Europe/Brussels", "FR": "Europe/Paris", "PL": "Europe/Warsaw", "IT": "Europe/Rome",
-    "ES": "Europe/Madrid", "GB": "Europe/London", "CH": "Europe/Zurich",
-    "US": "America/New_York", "BR": "America/Sao_Paulo",
+    "DE": "Europe/Berlin",
+    "AT": "Europe/Vienna",
+    "NL": "Europe/Amsterdam",
+    "BE": "Europe/Brussels",
+    "FR": "Europe/Paris",
+    "PL": "Europe/Warsaw",
+    "IT": "Europe/Rome",
+    "ES": "Europe/Madrid",
+    "GB": "Europe/London",
+    "CH": "Europe/Zurich",
+    "US": "America/New_York",
+    "BR": "America/Sao_Paulo",
 }
 ZONE_TZ: dict[str, str] = {"US-C": "America/Chicago", "US-W": "America/Los_Angeles"}
 DEFAULT_TZ = "UTC"
 
 # Statuses in the order a parcel moves through them (TrackingStatus.milestone_rank).
 STATUS_CODES: tuple[str, ...] = tuple(s.value for s in TrackingStatus)
-_RANK = {s.value: (s.milestone_rank if s.milestone_rank is not None else -1)
-         for s in TrackingStatus}
+_RANK = {
+    s.value: (s.milestone_rank if s.milestone_rank is not None else -1) for s in TrackingStatus
+}
 EVENT_COLUMNS: tuple[str, ...] = (
-    "ev_n", "ev_scans", "ev_exceptions", "ev_ofd", "ev_rank", "ev_status", "ev_last_at",
-    "ev_first_scan_at", "ev_zone", "ev_country", "ev_last_exception",
+    "ev_n",
+    "ev_scans",
+    "ev_exceptions",
+    "ev_ofd",
+    "ev_rank",
+    "ev_status",
+    "ev_last_at",
+    "ev_first_scan_at",
+    "ev_zone",
+    "ev_country",
+    "ev_last_exception",
 )
 
 
@@ -70,7 +88,8 @@ def to_utc_timestamps(values: pd.Series) -> pd.Series:
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     return pd.to_datetime(values, utc=True, errors="coerce", format="mixed").astype(
-        "datetime64[ns, UTC]")
+        "datetime64[ns, UTC]"
+    )
 
 
 def to_dates(values: pd.Series) -> pd.Series:
@@ -91,8 +110,7 @@ def utc_to_local(ts: pd.Series, tz: pd.Series) -> pd.Series:
     for name in pd.unique(tz_values):
         sel = np.flatnonzero(tz_values == name)
         part = ts.iloc[sel] if len(sel) < len(ts) else ts
-        out[sel] = part.dt.tz_convert(name).dt.tz_localize(None).to_numpy(
-            dtype="datetime64[ns]")
+        out[sel] = part.dt.tz_convert(name).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
     return pd.Series(out, index=ts.index)
 
 
@@ -103,10 +121,10 @@ def local_to_utc(naive: pd.Series, tz: pd.Series) -> pd.Series:
     for name in pd.unique(tz_values):
         sel = np.flatnonzero(tz_values == name)
         part = naive.iloc[sel] if len(sel) < len(naive) else naive
-        part = part.dt.tz_localize(name, ambiguous=np.zeros(len(sel), dtype=bool),
-                                   nonexistent="shift_forward")
-        out[sel] = part.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
-            dtype="datetime64[ns]")
+        part = part.dt.tz_localize(
+            name, ambiguous=np.zeros(len(sel), dtype=bool), nonexistent="shift_forward"
+        )
+        out[sel] = part.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
     return pd.Series(out, index=naive.index).dt.tz_localize("UTC")
 
 
@@ -119,8 +137,9 @@ EPOCH_DAY = np.datetime64("2000-01-03", "D")  # a Monday: business clock zero
 MON_FRI = "1111100"
 
 
-def _groups(country: np.ndarray, weekmask: np.ndarray, valid: np.ndarray
-            ) -> list[tuple[str, str, np.ndarray]]:
+def _groups(
+    country: np.ndarray, weekmask: np.ndarray, valid: np.ndarray
+) -> list[tuple[str, str, np.ndarray]]:
     """Row masks per (country, weekmask) among ``valid`` rows."""
     c_code, c_uniq = pd.factorize(np.asarray(country, dtype=object), use_na_sentinel=False)
     w_code, w_uniq = pd.factorize(np.asarray(weekmask, dtype=object), use_na_sentinel=False)
@@ -133,8 +152,9 @@ def _groups(country: np.ndarray, weekmask: np.ndarray, valid: np.ndarray
     return out
 
 
-def business_clock(ts: pd.Series, tz: pd.Series, country: np.ndarray, weekmask: np.ndarray
-                   ) -> np.ndarray:
+def business_clock(
+    ts: pd.Series, tz: pd.Series, country: np.ndarray, weekmask: np.ndarray
+) -> np.ndarray:
     """Time on a *business-day clock*: business days (the carrier's delivery weekdays, without
     the destination's holidays) since a fixed Monday, plus the fraction of the day elapsed on
     business days (a weekend or holiday is a single instant). Transit in this world is counted
@@ -146,8 +166,9 @@ def business_clock(ts: pd.Series, tz: pd.Series, country: np.ndarray, weekmask: 
     days = day.to_numpy().astype("datetime64[D]")
     out = np.full(len(ts), np.nan)
     valid = ~np.isnat(days)
-    for c, w, sel in _groups(np.asarray(country, dtype=object), np.asarray(weekmask, dtype=object),
-                             valid):
+    for c, w, sel in _groups(
+        np.asarray(country, dtype=object), np.asarray(weekmask, dtype=object), valid
+    ):
         cal = _busdaycal(c, w)
         n = np.busday_count(EPOCH_DAY, days[sel], busdaycal=cal)
         out[sel] = n + np.where(np.is_busday(days[sel], busdaycal=cal), frac[sel], 0.0)
@@ -161,26 +182,30 @@ def _business_days(country: str, weekmask: str) -> np.ndarray:
     return days[np.is_busday(days, busdaycal=_busdaycal(country, weekmask))]
 
 
-def from_business_clock(bt: np.ndarray, tz: pd.Series, country: np.ndarray,
-                        weekmask: np.ndarray) -> pd.Series:
+def from_business_clock(
+    bt: np.ndarray, tz: pd.Series, country: np.ndarray, weekmask: np.ndarray
+) -> pd.Series:
     """Inverse of :func:`business_clock`: the UTC instant of a business-clock reading."""
     valid = np.isfinite(bt)
     k = np.floor(np.where(valid, bt, 0.0)).astype(np.int64)
     frac = np.where(valid, bt - k, 0.0)
     days = np.full(len(bt), np.datetime64("NaT"), dtype="datetime64[D]")
-    for c, w, sel in _groups(np.asarray(country, dtype=object), np.asarray(weekmask, dtype=object),
-                             valid):
+    for c, w, sel in _groups(
+        np.asarray(country, dtype=object), np.asarray(weekmask, dtype=object), valid
+    ):
         table = _business_days(c, w)
         ks = k[sel]
         inside = (ks >= 0) & (ks < len(table))
         part = np.empty(len(ks), dtype="datetime64[D]")
         part[inside] = table[ks[inside]]
         if (~inside).any():
-            part[~inside] = np.busday_offset(EPOCH_DAY, ks[~inside], roll="forward",
-                                             busdaycal=_busdaycal(c, w))
+            part[~inside] = np.busday_offset(
+                EPOCH_DAY, ks[~inside], roll="forward", busdaycal=_busdaycal(c, w)
+            )
         days[sel] = part
     naive = pd.Series(days.astype("datetime64[ns]"), index=tz.index) + pd.to_timedelta(
-        np.round(frac * 86400.0), unit="s")
+        np.round(frac * 86400.0), unit="s"
+    )
     return local_to_utc(naive, tz)
 
 
@@ -195,8 +220,9 @@ def learn_weekmask(delivered: pd.Series, tz: pd.Series, min_share: float = 0.02)
     return mask if "1" in mask else MON_FRI
 
 
-def calendar_ahead(days: np.ndarray, country: np.ndarray, horizon: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def calendar_ahead(
+    days: np.ndarray, country: np.ndarray, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Public holidays and Monday-Friday business days in ``[day, day + horizon)`` per row."""
     days = days.astype("datetime64[D]")
     n_hol = np.zeros(len(days), dtype=np.float32)
@@ -212,8 +238,7 @@ def calendar_ahead(days: np.ndarray, country: np.ndarray, horizon: int
     return n_hol, n_bus
 
 
-def business_days_between(start: np.ndarray, end: np.ndarray, country: np.ndarray
-                          ) -> np.ndarray:
+def business_days_between(start: np.ndarray, end: np.ndarray, country: np.ndarray) -> np.ndarray:
     """Monday-Friday non-holiday days in ``[start, end)`` of each row's country (NaN if unknown)."""
     start, end = start.astype("datetime64[D]"), end.astype("datetime64[D]")
     out = np.full(len(start), np.nan, dtype=np.float32)
@@ -229,8 +254,10 @@ def business_days_between(start: np.ndarray, end: np.ndarray, country: np.ndarra
 def _season_table() -> tuple[np.ndarray, np.ndarray]:
     """Black Friday and Christmas, 1999-2046."""
     years = range(1999, 2047)
-    return (np.array([black_friday(y) for y in years], dtype="datetime64[D]"),
-            np.array([date(y, 12, 25) for y in years], dtype="datetime64[D]"))
+    return (
+        np.array([black_friday(y) for y in years], dtype="datetime64[D]"),
+        np.array([date(y, 12, 25) for y in years], dtype="datetime64[D]"),
+    )
 
 
 def season_features(days: np.ndarray) -> dict[str, np.ndarray]:
@@ -262,8 +289,9 @@ _BIG = np.int64(2) ** 32  # seconds since 2000 stay below 2**32 until 2136
 
 def _seconds(ts: pd.Series | np.ndarray) -> np.ndarray:
     """UTC timestamps as int64 seconds since 2000 (NaT -> a huge value: never 'known before')."""
-    arr = pd.to_datetime(pd.Series(ts), utc=True).dt.tz_localize(None).to_numpy(
-        dtype="datetime64[s]")
+    arr = (
+        pd.to_datetime(pd.Series(ts), utc=True).dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
+    )
     out = (arr - _EPOCH).astype(np.int64)
     out[np.isnat(arr)] = _BIG - 1
     return np.clip(out, 0, _BIG - 1)
@@ -293,8 +321,14 @@ class HistoryIndex:
     last_time: int = 0
 
     @classmethod
-    def build(cls, keys: pd.Series, known_at: pd.Series, values: pd.DataFrame,
-              window_days: float | None = None, prior_n: float = 20.0) -> HistoryIndex:
+    def build(
+        cls,
+        keys: pd.Series,
+        known_at: pd.Series,
+        values: pd.DataFrame,
+        window_days: float | None = None,
+        prior_n: float = 20.0,
+    ) -> HistoryIndex:
         t = _seconds(known_at)
         vals = values.to_numpy(dtype=np.float64)
         ok = (t < _BIG - 1) & np.isfinite(vals).all(axis=1) & keys.notna().to_numpy()
@@ -307,9 +341,17 @@ class HistoryIndex:
         csum = np.vstack([np.zeros((1, vals.shape[1])), np.cumsum(vals[order], axis=0)])
         by_time = np.argsort(t, kind="stable")
         total = np.vstack([np.zeros((1, vals.shape[1])), np.cumsum(vals[by_time], axis=0)])
-        return cls(values=tuple(values.columns), window_days=window_days, prior_n=prior_n,
-                   keys=uniq, stamp=stamp[order], csum=csum, times=t[by_time], total=total,
-                   last_time=int(t.max()) if len(t) else 0)
+        return cls(
+            values=tuple(values.columns),
+            window_days=window_days,
+            prior_n=prior_n,
+            keys=uniq,
+            stamp=stamp[order],
+            csum=csum,
+            times=t[by_time],
+            total=total,
+            last_time=int(t.max()) if len(t) else 0,
+        )
 
     def query(self, keys: pd.Series, times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         """(count, smoothed means [n, len(values)]) of outcomes known strictly before ``times``."""
@@ -364,30 +406,47 @@ def event_history(events: pd.DataFrame) -> pd.DataFrame:
     ``events`` needs ``shipment_id``, ``occurred_at``, ``status``; ``exception_category``,
     ``location_zone``, ``location_country`` and ``seq`` are used when present.
     """
-    ev = pd.DataFrame({
-        "shipment_id": events["shipment_id"].astype(str).to_numpy(),
-        "occurred_at": to_utc_timestamps(events["occurred_at"]).to_numpy(),
-        "status": events["status"].astype(str).to_numpy(),
-        "seq": (events["seq"].to_numpy() if "seq" in events
-                else np.arange(len(events))),
-    })
+    ev = pd.DataFrame(
+        {
+            "shipment_id": events["shipment_id"].astype(str).to_numpy(),
+            "occurred_at": to_utc_timestamps(events["occurred_at"]).to_numpy(),
+            "status": events["status"].astype(str).to_numpy(),
+            "seq": (events["seq"].to_numpy() if "seq" in events else np.arange(len(events))),
+        }
+    )
     for col in ("exception_category", "location_zone", "location_country"):
-        ev[col] = (events[col].astype(object).to_numpy() if col in events
-                   else np.full(len(events), None, dtype=object))
-    ev = ev.dropna(subset=["occurred_at"]).sort_values(
-        ["shipment_id", "occurred_at", "seq"], kind="stable").reset_index(drop=True)
+        ev[col] = (
+            events[col].astype(object).to_numpy()
+            if col in events
+            else np.full(len(events), None, dtype=object)
+        )
+    ev = (
+        ev.dropna(subset=["occurred_at"])
+        .sort_values(["shipment_id", "occurred_at", "seq"], kind="stable")
+        .reset_index(drop=True)
+    )
     g = ev.groupby("shipment_id", sort=False)
     status = ev["status"]
-    is_scan = ~status.isin([TrackingStatus.INFO_RECEIVED.value, TrackingStatus.CANCELLED.value,
-                            TrackingStatus.UNKNOWN.value])
+    is_scan = ~status.isin(
+        [
+            TrackingStatus.INFO_RECEIVED.value,
+            TrackingStatus.CANCELLED.value,
+            TrackingStatus.UNKNOWN.value,
+        ]
+    )
     is_exc = status == TrackingStatus.EXCEPTION.value
     ev["ev_n"] = g.cumcount().astype(float) + 1
     ev["ev_scans"] = is_scan.astype(float).groupby(ev["shipment_id"], sort=False).cumsum()
     ev["ev_exceptions"] = is_exc.astype(float).groupby(ev["shipment_id"], sort=False).cumsum()
-    ev["ev_ofd"] = (status == TrackingStatus.OUT_FOR_DELIVERY.value).astype(float).groupby(
-        ev["shipment_id"], sort=False).cumsum()
-    ev["ev_rank"] = status.map(_RANK).fillna(-1).astype(float).groupby(
-        ev["shipment_id"], sort=False).cummax()
+    ev["ev_ofd"] = (
+        (status == TrackingStatus.OUT_FOR_DELIVERY.value)
+        .astype(float)
+        .groupby(ev["shipment_id"], sort=False)
+        .cumsum()
+    )
+    ev["ev_rank"] = (
+        status.map(_RANK).fillna(-1).astype(float).groupby(ev["shipment_id"], sort=False).cummax()
+    )
     ev["ev_status"] = status
     ev["ev_last_at"] = ev["occurred_at"]
     scan_at = ev["occurred_at"].where(is_scan)
@@ -417,13 +476,24 @@ def event_state(history: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
     out = _empty_state(snapshots.index)
     if history.empty or snapshots.empty:
         return out
-    snap = pd.DataFrame({"shipment_id": snapshots["shipment_id"].astype(str).to_numpy(),
-                         "as_of": to_utc_timestamps(snapshots["as_of"]).to_numpy(),
-                         "_row": np.arange(len(snapshots))})
+    snap = pd.DataFrame(
+        {
+            "shipment_id": snapshots["shipment_id"].astype(str).to_numpy(),
+            "as_of": to_utc_timestamps(snapshots["as_of"]).to_numpy(),
+            "_row": np.arange(len(snapshots)),
+        }
+    )
     snap = snap.dropna(subset=["as_of"]).sort_values("as_of", kind="stable")
     hist = history.sort_values("occurred_at", kind="stable")
-    merged = pd.merge_asof(snap, hist, left_on="as_of", right_on="occurred_at",
-                           by="shipment_id", direction="backward", allow_exact_matches=True)
+    merged = pd.merge_asof(
+        snap,
+        hist,
+        left_on="as_of",
+        right_on="occurred_at",
+        by="shipment_id",
+        direction="backward",
+        allow_exact_matches=True,
+    )
     hit = merged["ev_n"].notna().to_numpy()
     rows = merged["_row"].to_numpy()[hit]
     for col in EVENT_COLUMNS:
@@ -441,19 +511,42 @@ def stage_of(state: pd.DataFrame) -> np.ndarray:
 
 # -- the featurizer -----------------------------------------------------------------------------
 WAYBILL_CATEGORICAL: tuple[str, ...] = (
-    "carrier", "carrier_account", "service", "service_level", "distance_class", "origin_zone",
-    "destination_zone", "destination_country", "customer_type", "incoterm",
+    "carrier",
+    "carrier_account",
+    "service",
+    "service_level",
+    "distance_class",
+    "origin_zone",
+    "destination_zone",
+    "destination_country",
+    "customer_type",
+    "incoterm",
 )
 OLIST_CATEGORICAL: tuple[str, ...] = ("origin_zone", "destination_zone", "goods_category")
 EVENT_CATEGORICAL: tuple[str, ...] = ("ev_status", "ev_last_exception", "ev_zone")
 WAYBILL_NUMERIC: tuple[str, ...] = (
-    "lane_distance_km", "weight_kg", "declared_value", "order_value", "price",
-    "promised_transit_days", "is_international", "needs_customs", "is_return",
+    "lane_distance_km",
+    "weight_kg",
+    "declared_value",
+    "order_value",
+    "price",
+    "promised_transit_days",
+    "is_international",
+    "needs_customs",
+    "is_return",
     "dangerous_goods",
 )
 OLIST_NUMERIC: tuple[str, ...] = (
-    "lane_distance_km", "weight_kg", "order_value", "price", "n_items", "n_sellers",
-    "customer_lat", "customer_lng", "seller_lat", "seller_lng",
+    "lane_distance_km",
+    "weight_kg",
+    "order_value",
+    "price",
+    "n_items",
+    "n_sellers",
+    "customer_lat",
+    "customer_lng",
+    "seller_lat",
+    "seller_lng",
 )
 
 
@@ -471,21 +564,61 @@ class HistorySpec:
 
 
 WAYBILL_HISTORY: tuple[HistorySpec, ...] = (
-    HistorySpec("lane", ("carrier", "origin_zone", "destination_zone"), ("lr", "late"),
-                prior_n=30, with_count=True),
+    HistorySpec(
+        "lane",
+        ("carrier", "origin_zone", "destination_zone"),
+        ("lr", "late"),
+        prior_n=30,
+        with_count=True,
+    ),
     HistorySpec("svc", ("service",), ("lr", "late"), window_days=42, prior_n=50),
     HistorySpec("dest", ("destination_zone",), ("lr",), window_days=42, prior_n=50),
-    HistorySpec("acct", ("carrier_account",), ("exc",), window_days=90, prior_n=100,
-                known_at="outcome_at"),
+    HistorySpec(
+        "acct", ("carrier_account",), ("exc",), window_days=90, prior_n=100, known_at="outcome_at"
+    ),
 )
 OLIST_HISTORY: tuple[HistorySpec, ...] = (
-    HistorySpec("lane", ("origin_zone", "destination_zone"), ("ly", "lr"), prior_n=20,
-                with_count=True),
+    HistorySpec(
+        "lane", ("origin_zone", "destination_zone"), ("ly", "lr"), prior_n=20, with_count=True
+    ),
     HistorySpec("seller", ("olist_seller_id",), ("ly", "lr"), prior_n=10, with_count=True),
-    HistorySpec("handover", ("olist_seller_id",), ("lh",), prior_n=5,
-                known_at="handed_over_at"),
+    HistorySpec("handover", ("olist_seller_id",), ("lh",), prior_n=5, known_at="handed_over_at"),
     HistorySpec("dest3", ("destination_prefix3",), ("ly", "lr"), prior_n=20),
     HistorySpec("dest", ("destination_zone",), ("lr",), window_days=60, prior_n=50),
+)
+# Recency: what deliveries *completed* in the last days before the prediction looked like
+# (purchase -> delivery ``ly``, hand-over -> delivery ``lt``, against the estimate ``lr``),
+# network-wide and per destination state and lane, and how fast the seller handed over lately.
+# A slowdown shows up here weeks before it shows in the expanding lane statistics. Each value
+# is known at its delivery (hand-over), so a row only sees outcomes completed before it.
+OLIST_RECENCY: tuple[HistorySpec, ...] = (
+    HistorySpec(
+        "all7", ("origin_country",), ("ly", "lt", "lr"), window_days=7, prior_n=1, with_count=True
+    ),
+    HistorySpec("all14", ("origin_country",), ("ly", "lt", "lr"), window_days=14, prior_n=1),
+    HistorySpec("all30", ("origin_country",), ("ly", "lt"), window_days=30, prior_n=1),
+    HistorySpec("dest14", ("destination_zone",), ("ly", "lt"), window_days=14, prior_n=15),
+    HistorySpec("dest30", ("destination_zone",), ("ly", "lt", "lr"), window_days=30, prior_n=15),
+    HistorySpec(
+        "lane30", ("origin_zone", "destination_zone"), ("ly", "lt"), window_days=30, prior_n=10
+    ),
+    HistorySpec(
+        "handover30",
+        ("olist_seller_id",),
+        ("lh",),
+        window_days=30,
+        prior_n=3,
+        known_at="handed_over_at",
+        with_count=True,
+    ),
+    HistorySpec(
+        "handover_all14",
+        ("origin_country",),
+        ("lh",),
+        window_days=14,
+        prior_n=1,
+        known_at="handed_over_at",
+    ),
 )
 
 
@@ -538,15 +671,21 @@ def outcome_values(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     out["lr"] = np.log(np.clip(actual_h, 1, None) / np.clip(promise_h, 6, None))
     if kind == "olist":
         out["ly"] = np.log(np.clip(actual_h / DAY_H, 0.1, None))
-        handed = to_utc_timestamps(frame["handed_over_at"]) if "handed_over_at" in frame else (
-            pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]"))
+        handed = (
+            to_utc_timestamps(frame["handed_over_at"])
+            if "handed_over_at" in frame
+            else (pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]"))
+        )
         out["handed_over_at"] = handed
         out["lh"] = np.log1p(np.clip((handed - anchor).dt.total_seconds() / 86400, 0, None))
+        transit_d = (delivered - handed).dt.total_seconds() / 86400
+        out["lt"] = np.log1p(np.clip(transit_d, 0, None))
     else:
         local_day = utc_to_local(delivered, tz_d).dt.normalize()
         out["late"] = np.clip((local_day - to_dates(frame["promised_date"])).dt.days, -7, 7)
-        n_exc = pd.to_numeric(frame.get("n_exceptions", pd.Series(0, index=frame.index)),
-                              errors="coerce")
+        n_exc = pd.to_numeric(
+            frame.get("n_exceptions", pd.Series(0, index=frame.index)), errors="coerce"
+        )
         out["exc"] = (n_exc.fillna(0) > 0).astype(float)
         ended = delivered
         if "returned_at" in frame:
@@ -576,8 +715,9 @@ class FeatureSet:
         cols = 1 if bt.ndim == 1 else bt.shape[1]
         flat = bt.reshape(len(bt), cols).T.ravel()  # column after column
         tz = pd.Series(np.tile(self.tz_dest.to_numpy(dtype=object), cols))
-        at = from_business_clock(flat, tz, np.tile(self.dest_country, cols),
-                                 np.tile(self.weekmask, cols))
+        at = from_business_clock(
+            flat, tz, np.tile(self.dest_country, cols), np.tile(self.weekmask, cols)
+        )
         anchor = np.tile(self.anchor.to_numpy(dtype="datetime64[ns]"), cols)
         hours = (at.dt.tz_localize(None).to_numpy() - anchor) / np.timedelta64(1, "h")
         hours = hours.reshape(cols, len(bt)).T
@@ -594,10 +734,15 @@ class EtaFeaturizer:
     columns: list[str] = field(default_factory=list)
     weekmasks: dict[str, str] = field(default_factory=dict)  # carrier -> delivery weekdays
     handover_hours: dict[str, float] = field(default_factory=dict)  # carrier -> local hour
+    # Olist: also the recent-deliveries statistics (OLIST_RECENCY). Off by default: on the
+    # validation months they did not pay (training/eta/README.md, "Recency").
+    recency: bool = False
 
     @property
     def specs(self) -> tuple[HistorySpec, ...]:
-        return OLIST_HISTORY if self.kind == "olist" else WAYBILL_HISTORY
+        if self.kind == "olist":
+            return OLIST_HISTORY + (OLIST_RECENCY if self.recency else ())
+        return WAYBILL_HISTORY
 
     @property
     def categorical(self) -> tuple[str, ...]:
@@ -621,8 +766,12 @@ class EtaFeaturizer:
             if not all(k in frame for k in spec.keys) or spec.known_at not in outcomes:
                 continue
             self.history[spec.name] = HistoryIndex.build(
-                join_keys(frame, spec.keys), outcomes[spec.known_at],
-                outcomes[list(spec.values)], spec.window_days, spec.prior_n)
+                join_keys(frame, spec.keys),
+                outcomes[spec.known_at],
+                outcomes[list(spec.values)],
+                spec.window_days,
+                spec.prior_n,
+            )
         self.columns = []
         self.columns = list(self.transform(frame.head(2)).X.columns)
         return self
@@ -631,13 +780,19 @@ class EtaFeaturizer:
         """Delivery weekdays per carrier and its typical hand-over hour, from history."""
         tz_d = timezones(frame["destination_zone"], frame["destination_country"])
         delivered = to_utc_timestamps(frame["delivered_at"])
-        carrier = (frame["carrier"].astype("string").fillna("*") if self.kind == "waybill"
-                   and "carrier" in frame else pd.Series("*", index=frame.index))
+        carrier = (
+            frame["carrier"].astype("string").fillna("*")
+            if self.kind == "waybill" and "carrier" in frame
+            else pd.Series("*", index=frame.index)
+        )
         self.weekmasks = {"*": learn_weekmask(delivered, tz_d)}
         self.handover_hours = {}
         tz_o = timezones(frame["origin_zone"], frame["origin_country"])
-        handed = (to_utc_timestamps(frame["handed_over_at"]) if "handed_over_at" in frame
-                  else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]"))
+        handed = (
+            to_utc_timestamps(frame["handed_over_at"])
+            if "handed_over_at" in frame
+            else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+        )
         local = utc_to_local(handed, tz_o)
         hour = (local - local.dt.normalize()).dt.total_seconds() / HOUR
         for c in pd.unique(carrier):
@@ -651,8 +806,13 @@ class EtaFeaturizer:
         default = self.weekmasks.get("*", MON_FRI)
         if self.kind != "waybill" or "carrier" not in frame:
             return np.full(len(frame), default, dtype=object)
-        return frame["carrier"].astype("string").map(self.weekmasks).fillna(default).to_numpy(
-            dtype=object)
+        return (
+            frame["carrier"]
+            .astype("string")
+            .map(self.weekmasks)
+            .fillna(default)
+            .to_numpy(dtype=object)
+        )
 
     def _raw_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
         raw = pd.DataFrame(index=frame.index)
@@ -667,17 +827,23 @@ class EtaFeaturizer:
         anchor = anchor_times(frame, kind)
         as_of = prediction_times(frame, kind)
         start = as_of.where(as_of > anchor, anchor)
-        tz_o = timezones(frame.get("origin_zone", _none(frame)),
-                         frame.get("origin_country", _none(frame)))
-        tz_d = timezones(frame.get("destination_zone", _none(frame)),
-                         frame.get("destination_country", _none(frame)))
+        tz_o = timezones(
+            frame.get("origin_zone", _none(frame)), frame.get("origin_country", _none(frame))
+        )
+        tz_d = timezones(
+            frame.get("destination_zone", _none(frame)),
+            frame.get("destination_country", _none(frame)),
+        )
         X = pd.DataFrame(index=frame.index)
         local = utc_to_local(anchor, tz_o if kind == "waybill" else tz_d)
         day = local.dt.normalize()
         X["anchor_hour"] = (local - day).dt.total_seconds().to_numpy() / HOUR
         X["anchor_weekday"] = local.dt.day_of_week.astype(float)
-        promised = to_dates(frame["promised_date"]) if "promised_date" in frame else (
-            pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
+        promised = (
+            to_dates(frame["promised_date"])
+            if "promised_date" in frame
+            else (pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
+        )
         point = promise_points(frame, tz_d)
         promise_h = ((point - anchor).dt.total_seconds() / HOUR).to_numpy()
         X["promise_hours"] = promise_h
@@ -691,8 +857,10 @@ class EtaFeaturizer:
         numeric = OLIST_NUMERIC if kind == "olist" else WAYBILL_NUMERIC
         for c in numeric:
             X[c] = numeric_column(frame[c]) if c in frame else np.nan
-        dims = [pd.to_numeric(frame.get(c, _none(frame)), errors="coerce").astype(float)
-                for c in ("length_cm", "width_cm", "height_cm")]
+        dims = [
+            pd.to_numeric(frame.get(c, _none(frame)), errors="coerce").astype(float)
+            for c in ("length_cm", "width_cm", "height_cm")
+        ]
         X["volume_l"] = dims[0] * dims[1] * dims[2] / 1000.0
         X["max_side_cm"] = pd.concat(dims, axis=1).max(axis=1)
         if kind == "olist":
@@ -713,8 +881,9 @@ class EtaFeaturizer:
         state = state_columns(frame)
         stage = stage_of(state)
         if kind == "waybill":
-            self._stage_features(frame, state, stage, anchor, start, as_of, point, tz_d,
-                                 promised, dest_c, X)
+            self._stage_features(
+                frame, state, stage, anchor, start, as_of, point, tz_d, promised, dest_c, X
+            )
             X["elapsed_bt"] = bt_start - bt_anchor
             X["promise_left_bt"] = bt_due - bt_start
         self._history_features(frame, as_of, X)
@@ -724,33 +893,57 @@ class EtaFeaturizer:
                 raw[c] = state[c].astype(object).where(state[c].notna())
             if c not in raw:
                 raw[c] = None
-            codes = pd.Index(self.categories.get(c, [])).get_indexer(
-                raw[c].astype(object).to_numpy()).astype(np.float32)
+            codes = (
+                pd.Index(self.categories.get(c, []))
+                .get_indexer(raw[c].astype(object).to_numpy())
+                .astype(np.float32)
+            )
             codes[codes < 0] = np.nan  # unknown or missing: LightGBM's missing branch
             X[c] = codes
         if self.columns:
             X = X.reindex(columns=self.columns)
         start_h = np.maximum((start - anchor).dt.total_seconds().to_numpy() / HOUR, 0.0)
-        return FeatureSet(X=X.astype(np.float32), anchor=anchor, start_h=start_h, stage=stage,
-                          promise_h=promise_h, tz_dest=tz_d, dest_country=dest_c,
-                          weekmask=weekmask, bt_start=bt_start)
+        return FeatureSet(
+            X=X.astype(np.float32),
+            anchor=anchor,
+            start_h=start_h,
+            stage=stage,
+            promise_h=promise_h,
+            tz_dest=tz_d,
+            dest_country=dest_c,
+            weekmask=weekmask,
+            bt_start=bt_start,
+        )
 
     def _olist_extras(self, frame: pd.DataFrame, anchor: pd.Series, X: pd.DataFrame) -> None:
         if "booked_at" in frame:
             X["approval_hours"] = (
-                to_utc_timestamps(frame["booked_at"]) - anchor).dt.total_seconds() / HOUR
+                to_utc_timestamps(frame["booked_at"]) - anchor
+            ).dt.total_seconds() / HOUR
         if "olist_shipping_limit_at" in frame:
-            X["shipping_limit_days"] = (to_utc_timestamps(frame["olist_shipping_limit_at"])
-                                        - anchor).dt.total_seconds() / 86400
+            X["shipping_limit_days"] = (
+                to_utc_timestamps(frame["olist_shipping_limit_at"]) - anchor
+            ).dt.total_seconds() / 86400
         X["freight_ratio"] = X["price"] / X["order_value"].clip(lower=1)
-        X["same_state"] = (frame.get("origin_zone", _none(frame)).astype(str)
-                           == frame.get("destination_zone", _none(frame)).astype(str)).astype(
-            float)
+        X["same_state"] = (
+            frame.get("origin_zone", _none(frame)).astype(str)
+            == frame.get("destination_zone", _none(frame)).astype(str)
+        ).astype(float)
 
-    def _stage_features(self, frame: pd.DataFrame, state: pd.DataFrame, stage: np.ndarray,
-                        anchor: pd.Series, start: pd.Series, as_of: pd.Series,
-                        point: pd.Series, tz_d: pd.Series, promised: pd.Series,
-                        dest_c: np.ndarray, X: pd.DataFrame) -> None:
+    def _stage_features(
+        self,
+        frame: pd.DataFrame,
+        state: pd.DataFrame,
+        stage: np.ndarray,
+        anchor: pd.Series,
+        start: pd.Series,
+        as_of: pd.Series,
+        point: pd.Series,
+        tz_d: pd.Series,
+        promised: pd.Series,
+        dest_c: np.ndarray,
+        X: pd.DataFrame,
+    ) -> None:
         X["stage"] = stage.astype(float)
         X["elapsed_h"] = (start - anchor).dt.total_seconds().to_numpy() / HOUR
         for col in ("ev_n", "ev_scans", "ev_exceptions", "ev_ofd", "ev_rank"):
@@ -762,18 +955,20 @@ class EtaFeaturizer:
         zone = state["ev_zone"].astype(object)
         dest_zone = frame.get("destination_zone", _none(frame)).astype(object)
         dest_country = frame.get("destination_country", _none(frame)).astype(object)
-        X["at_destination_zone"] = np.where(
-            zone.isna(), np.nan, (zone == dest_zone).astype(float))
+        X["at_destination_zone"] = np.where(zone.isna(), np.nan, (zone == dest_zone).astype(float))
         X["at_destination_country"] = np.where(
-            state["ev_country"].isna(), np.nan,
-            (state["ev_country"].astype(object) == dest_country).astype(float))
+            state["ev_country"].isna(),
+            np.nan,
+            (state["ev_country"].astype(object) == dest_country).astype(float),
+        )
         now_local = utc_to_local(start, tz_d)
         now_day = now_local.dt.normalize()
         X["now_hour_dest"] = (now_local - now_day).dt.total_seconds().to_numpy() / HOUR
         X["now_weekday_dest"] = now_local.dt.day_of_week.astype(float).to_numpy()
         X["promise_left_h"] = (point - start).dt.total_seconds().to_numpy() / HOUR
         X["promise_left_bus_days"] = business_days_between(
-            now_day.to_numpy(), promised.to_numpy(), dest_c)
+            now_day.to_numpy(), promised.to_numpy(), dest_c
+        )
 
     def _history_features(self, frame: pd.DataFrame, as_of: pd.Series, X: pd.DataFrame) -> None:
         for spec in self.specs:
@@ -798,14 +993,17 @@ def numeric_column(values: pd.Series) -> pd.Series:
         text = values.astype("string").str.strip().str.lower()
         mapped = text.map({"true": 1.0, "false": 0.0})
         return mapped.astype(float).fillna(pd.to_numeric(values, errors="coerce")).astype(float)
-    return pd.to_numeric(values.astype(object) if pd.api.types.is_bool_dtype(values.dtype)
-                         else values, errors="coerce").astype(float)
+    return pd.to_numeric(
+        values.astype(object) if pd.api.types.is_bool_dtype(values.dtype) else values,
+        errors="coerce",
+    ).astype(float)
 
 
 def destination_timezones(frame: pd.DataFrame) -> pd.Series:
     """Time zone of each row's destination (UTC when the destination is unknown)."""
-    return timezones(frame.get("destination_zone", _none(frame)),
-                     frame.get("destination_country", _none(frame)))
+    return timezones(
+        frame.get("destination_zone", _none(frame)), frame.get("destination_country", _none(frame))
+    )
 
 
 def _none(frame: pd.DataFrame) -> pd.Series:
@@ -815,7 +1013,8 @@ def _none(frame: pd.DataFrame) -> pd.Series:
 def _with_derived_keys(frame: pd.DataFrame) -> pd.DataFrame:
     if "destination_postal_prefix" in frame and "destination_prefix3" not in frame:
         frame = frame.assign(
-            destination_prefix3=frame["destination_postal_prefix"].astype("string").str[:3])
+            destination_prefix3=frame["destination_postal_prefix"].astype("string").str[:3]
+        )
     return frame
 
 

@@ -53,30 +53,62 @@ FORMAT_PARAMS: dict[str, EtaParams] = {
     # latest fifth of the period; p95 is the *promise*, trained at the 0.9 quantile and
     # calibrated to be late no more often than Olist's own estimate on those months, less a
     # one-sided 95 % margin for the calibration sample's noise.
-    "olist": EtaParams(n_estimators=400, refit=False, promise_alpha=0.9,
-                       promise_late="reference", promise_margin_z=1.645),
+    "olist": EtaParams(
+        n_estimators=400,
+        refit=False,
+        promise_alpha=0.9,
+        promise_late="reference",
+        promise_margin_z=1.645,
+    ),
 }
+
+
+# One registered model per data format: the service serves ``waybill-eta`` (shipments in the
+# contract columns); a model learnt from Olist orders predicts a different thing (days from a
+# marketplace purchase) and must never become its champion.
+REGISTERED_NAMES: dict[str, str] = {"waybill": "waybill-eta", "olist": "waybill-eta-olist"}
+
+
+def registered_name_for(fmt: str) -> str:
+    """The MLflow registered model of ETA models trained on ``fmt`` data."""
+    if fmt not in REGISTERED_NAMES:
+        raise ValueError(f"unknown ETA data format {fmt!r} (waybill or olist)")
+    return REGISTERED_NAMES[fmt]
 
 
 class EtaSpec:
     name = "eta"
-    registered_name = "waybill-eta"
     primary_metric = "p50_mae_days"
     greater_is_better = False
+    default_format = "waybill"
 
-    def __init__(self, params: EtaParams | None = None, holdout_months: int | None = None
-                 ) -> None:
-        self.fmt = "waybill"
+    def __init__(self, params: EtaParams | None = None, holdout_months: int | None = None) -> None:
+        self.fmt = self.default_format
         self._params = params
         self._holdout_months = holdout_months
         self._train: EtaDataset | None = None
         self._eval_cache: weakref.WeakKeyDictionary[EtaDataset, pd.DataFrame] = (
-            weakref.WeakKeyDictionary())
+            weakref.WeakKeyDictionary()
+        )
+
+    @property
+    def registered_name(self) -> str:
+        """Per data format (``REGISTERED_NAMES``): set by ``load``, so a run on Olist data
+        registers as ``waybill-eta-olist`` and the served ``waybill-eta`` stays untouched."""
+        return registered_name_for(self.fmt)
 
     # -- contract --------------------------------------------------------------------------------
     def load(self, data_dir: Path, *, fmt: str = "waybill") -> EtaDataset:
         self.fmt = fmt
         return load_dataset(data_dir, fmt)
+
+    def fit(self, train: EtaDataset, *, seed: int = 0) -> EtaModel:
+        if train.kind != self.fmt:  # the registry name must describe what was trained
+            raise ValueError(
+                f"{type(self).__name__} loaded {self.fmt!r} data but is asked to "
+                f"fit {train.kind!r} data"
+            )
+        return fit_eta(train, self.eta_params(train.kind), seed=seed)
 
     def holdout_months(self, kind: str) -> int:
         return self._holdout_months or HOLDOUT_MONTHS.get(kind, 3)
@@ -87,8 +119,10 @@ class EtaSpec:
         cut = month_cut(dataset.prediction_time, months, tz)
         train, holdout = time_split(dataset, cut)
         if len(train) == 0 or len(holdout) == 0:
-            raise ValueError(f"time split at {cut:%Y-%m-%d} leaves an empty side "
-                             f"({len(train)} train, {len(holdout)} held out)")
+            raise ValueError(
+                f"time split at {cut:%Y-%m-%d} leaves an empty side "
+                f"({len(train)} train, {len(holdout)} held out)"
+            )
         self._train = train
 
         def span(ds: EtaDataset) -> str:
@@ -100,14 +134,12 @@ class EtaSpec:
             f"time split ({dataset.kind}): train {len(train)} shipments predicted "
             f"{span(train)}, hold-out {len(holdout)} from {span(holdout)} (last {months} "
             f"months); conformal calibration on the latest {p.calibration_fraction:.0%} of "
-            f"training time; history statistics only from outcomes known before each row")
+            f"training time; history statistics only from outcomes known before each row"
+        )
         return Split(train=train, holdout=holdout, description=description)
 
     def eta_params(self, kind: str) -> EtaParams:
         return self._params or replace(FORMAT_PARAMS.get(kind, EtaParams()))
-
-    def fit(self, train: EtaDataset, *, seed: int = 0) -> EtaModel:
-        return fit_eta(train, self.eta_params(train.kind), seed=seed)
 
     def baseline(self) -> EtaBaseline:
         kind = self._train.kind if self._train is not None else self.fmt
@@ -122,8 +154,11 @@ class EtaSpec:
             snaps = eval_frame(holdout)
             self._eval_cache[holdout] = snaps
         # A promise baseline is judged on its own date (carrier promise, Olist's estimate).
-        promise = ("promised_date" if isinstance(predictor, EtaBaseline)
-                   and predictor.method == "promise" else "p95")
+        promise = (
+            "promised_date"
+            if isinstance(predictor, EtaBaseline) and predictor.method == "promise"
+            else "p95"
+        )
         return evaluate_predictor(predictor, snaps, kind=holdout.kind, promise=promise)
 
     def input_example(self, dataset: EtaDataset) -> pd.DataFrame:
@@ -136,8 +171,11 @@ class EtaSpec:
         return _json_friendly(example)
 
     def params(self) -> dict[str, Any]:
-        return {**self.eta_params(self.fmt).as_dict(), "format": self.fmt,
-                "holdout_months": self.holdout_months(self.fmt)}
+        return {
+            **self.eta_params(self.fmt).as_dict(),
+            "format": self.fmt,
+            "holdout_months": self.holdout_months(self.fmt),
+        }
 
 
 def _json_friendly(frame: pd.DataFrame) -> pd.DataFrame:
@@ -152,7 +190,20 @@ def _json_friendly(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].astype(object)
         elif pd.api.types.is_bool_dtype(dtype):
             out[col] = out[col].astype(bool)
-        elif str(dtype) in ("Int64", "Float64", "boolean") or pd.api.types.is_integer_dtype(
-                dtype):
+        elif str(dtype) in ("Int64", "Float64", "boolean") or pd.api.types.is_integer_dtype(dtype):
             out[col] = out[col].astype(float)  # integers cannot carry missing values
     return out.reset_index(drop=True)
+
+
+class OlistEtaSpec(EtaSpec):
+    """The ETA model on Olist orders as its own platform model (``waybill train eta-olist``,
+    ``waybill promote eta-olist``): always the Olist format, registered as
+    ``waybill-eta-olist``, so promoting it can never touch the served ``waybill-eta``."""
+
+    name = "eta-olist"
+    default_format = "olist"
+
+    def load(self, data_dir: Path, *, fmt: str = "olist") -> EtaDataset:
+        # The platform's default format is "waybill"; this spec only knows Olist directories.
+        self.fmt = "olist"
+        return load_dataset(data_dir, "olist")

@@ -58,6 +58,7 @@ class EtaParams:
     clock: str = "business"  # learn remaining time in business days ("business") or "hours"
     levels: dict[str, float] = field(default_factory=lambda: dict(QUANTILE_LEVELS))
     num_threads: int = 1  # OpenMP spinning hurts badly on busy machines; 1 is fast enough
+    recency: bool = False  # Olist: statistics of the deliveries completed in the last days
 
     def as_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "levels"}
@@ -67,26 +68,34 @@ class EtaParams:
 
 def _lgb_params(p: EtaParams, alpha: float, seed: int) -> dict[str, Any]:
     return {
-        "objective": "quantile", "alpha": alpha, "learning_rate": p.learning_rate,
-        "num_leaves": p.num_leaves, "min_data_in_leaf": p.min_data_in_leaf,
-        "feature_fraction": p.feature_fraction, "bagging_fraction": p.bagging_fraction,
-        "bagging_freq": 1, "lambda_l2": p.lambda_l2, "seed": seed, "verbose": -1,
-        "force_row_wise": True, "num_threads": p.num_threads, "max_cat_to_onehot": 8,
+        "objective": "quantile",
+        "alpha": alpha,
+        "learning_rate": p.learning_rate,
+        "num_leaves": p.num_leaves,
+        "min_data_in_leaf": p.min_data_in_leaf,
+        "feature_fraction": p.feature_fraction,
+        "bagging_fraction": p.bagging_fraction,
+        "bagging_freq": 1,
+        "lambda_l2": p.lambda_l2,
+        "seed": seed,
+        "verbose": -1,
+        "force_row_wise": True,
+        "num_threads": p.num_threads,
+        "max_cat_to_onehot": 8,
         "cat_smooth": 10.0,
     }
 
 
-def _fit_boosters(X: pd.DataFrame, y: np.ndarray, cats: list[str], p: EtaParams, seed: int
-                  ) -> dict[str, Any]:
+def _fit_boosters(
+    X: pd.DataFrame, y: np.ndarray, cats: list[str], p: EtaParams, seed: int
+) -> dict[str, Any]:
     import lightgbm as lgb
 
     out = {}
-    data = lgb.Dataset(X, y, categorical_feature=cats, free_raw_data=False,
-                       params={"verbose": -1})
+    data = lgb.Dataset(X, y, categorical_feature=cats, free_raw_data=False, params={"verbose": -1})
     for col in PREDICTION_COLUMNS:
         alpha = p.levels[col] if col != "p95" else p.promise_alpha
-        out[col] = lgb.train(_lgb_params(p, alpha, seed), data,
-                             num_boost_round=p.n_estimators)
+        out[col] = lgb.train(_lgb_params(p, alpha, seed), data, num_boost_round=p.n_estimators)
     return out
 
 
@@ -110,8 +119,9 @@ class CalibrationRows:
     reference_late: np.ndarray  # existing promise late (1/0, NaN without one)
 
 
-def _offsets(c: CalibrationRows, p: EtaParams, min_rows: int = 200
-             ) -> tuple[dict[int, dict[str, float]], dict[str, float]]:
+def _offsets(
+    c: CalibrationRows, p: EtaParams, min_rows: int = 200
+) -> tuple[dict[int, dict[str, float]], dict[str, float]]:
     """Per stage and quantile, the residual quantile on the calibration slice (log scale):
     P(y <= pred + offset) = level on the newest data. Stage -1 holds the all-stage fallback.
     Returns the offsets and what the promise was calibrated to."""
@@ -122,8 +132,10 @@ def _offsets(c: CalibrationRows, p: EtaParams, min_rows: int = 200
         target = float(ref.mean()) if len(ref) else 1.0 - p.promise_level
         if len(ref):
             info["promise_reference_late"] = target
-            target = max(0.005, target - p.promise_margin_z * float(
-                np.sqrt(target * (1 - target) / len(ref))))
+            target = max(
+                0.005,
+                target - p.promise_margin_z * float(np.sqrt(target * (1 - target) / len(ref))),
+            )
     elif p.promise_late is not None:
         target = float(p.promise_late)
     if target is not None:
@@ -160,27 +172,31 @@ class TrainingRows:
     reference_late: np.ndarray
 
 
-def training_rows(train: EtaDataset, featurizer: EtaFeaturizer, seed: int = 0,
-                  clock: str = "business") -> TrainingRows:
+def training_rows(
+    train: EtaDataset, featurizer: EtaFeaturizer, seed: int = 0, clock: str = "business"
+) -> TrainingRows:
     """Snapshots of the training shipments as model rows (see module docstring)."""
     snaps = snapshots(train, training=True, seed=seed)
     fs = featurizer.transform(snaps)
     delivered = pd.to_datetime(snaps["delivered_at"], utc=True)
     if clock == "business":
-        remaining = business_clock(delivered, fs.tz_dest, fs.dest_country,
-                                   fs.weekmask) - fs.bt_start
+        remaining = (
+            business_clock(delivered, fs.tz_dest, fs.dest_country, fs.weekmask) - fs.bt_start
+        )
     else:
         remaining = ((delivered - fs.anchor).dt.total_seconds().to_numpy() / HOUR) - fs.start_h
     y = np.log1p(np.clip(remaining, 0.0, None))
     first = snaps["shipment_id"].map(
-        pd.Series(train.prediction_time.to_numpy(), index=train.shipments["shipment_id"]))
+        pd.Series(train.prediction_time.to_numpy(), index=train.shipments["shipment_id"])
+    )
     due = promise_points(snaps, fs.tz_dest, PROMISE_DUE_HOUR[train.kind])
     ref_late = np.where(due.notna().to_numpy(), (delivered > due).to_numpy(), np.nan)
     return TrainingRows(fs.X, y, fs.stage, first, fs.start_h, ref_late)
 
 
-def _calibration(rows: TrainingRows, cats: list[str], p: EtaParams, seed: int
-                 ) -> tuple[CalibrationRows, np.ndarray, dict[str, Any]]:
+def _calibration(
+    rows: TrainingRows, cats: list[str], p: EtaParams, seed: int
+) -> tuple[CalibrationRows, np.ndarray, dict[str, Any]]:
     """Out-of-time predictions for the latest ``calibration_fraction`` of training time, in
     ``calibration_folds`` consecutive blocks, each predicted by models fitted on what came
     before it. Also returns the models of the last block."""
@@ -193,24 +209,30 @@ def _calibration(rows: TrainingRows, cats: list[str], p: EtaParams, seed: int
     cal = (t >= cal_start).to_numpy()
     for i in range(folds):
         block = (t >= edges[i]).to_numpy() & (
-            (t < edges[i + 1]).to_numpy() if i < folds - 1 else np.ones(len(t), dtype=bool))
+            (t < edges[i + 1]).to_numpy() if i < folds - 1 else np.ones(len(t), dtype=bool)
+        )
         before = (t < edges[i]).to_numpy()
         boosters = _fit_boosters(rows.X.loc[before], rows.y[before], cats, p, seed)
         Xb = rows.X.loc[block].to_numpy(dtype=np.float32)
         for col, b in boosters.items():
             pred[col][block] = b.predict(Xb, num_threads=p.num_threads)
-    c = CalibrationRows(pred={k: v[cal] for k, v in pred.items()}, y=rows.y[cal],
-                        stage=rows.stage[cal], start_h=rows.start_h[cal],
-                        reference_late=rows.reference_late[cal])
+    c = CalibrationRows(
+        pred={k: v[cal] for k, v in pred.items()},
+        y=rows.y[cal],
+        stage=rows.stage[cal],
+        start_h=rows.start_h[cal],
+        reference_late=rows.reference_late[cal],
+    )
     return c, cal, boosters
 
 
-def fit_eta(train: EtaDataset, params: EtaParams | None = None, seed: int = 0,
-            verbose: bool = False) -> EtaModel:
+def fit_eta(
+    train: EtaDataset, params: EtaParams | None = None, seed: int = 0, verbose: bool = False
+) -> EtaModel:
     """Fit an :class:`EtaModel` on a training data set (see module docstring)."""
     p = params or EtaParams()
     t0 = time.perf_counter()
-    featurizer = EtaFeaturizer(kind=train.kind).fit(train.shipments)
+    featurizer = EtaFeaturizer(kind=train.kind, recency=p.recency).fit(train.shipments)
     rows = training_rows(train, featurizer, seed, p.clock)
     cats = featurizer.categorical_columns()
     t_feat = time.perf_counter()
@@ -221,10 +243,22 @@ def fit_eta(train: EtaDataset, params: EtaParams | None = None, seed: int = 0,
         boosters["p95"] = last["p95"]
     t_end = time.perf_counter()
     if verbose:
-        print(f"eta fit: {len(rows.y)} rows ({int(cal.sum())} calibration), "
-              f"features {t_feat - t0:.1f}s, models {t_end - t_feat:.1f}s")
-    return EtaModel(featurizer=featurizer, boosters=boosters, offsets=offsets,
-                    params={**p.as_dict(), **info, "seed": seed, "rows": len(rows.y),
-                            "calibration_rows": int(cal.sum())},
-                    version=f"eta-{train.kind}-local", num_threads=p.num_threads,
-                    clock=p.clock)
+        print(
+            f"eta fit: {len(rows.y)} rows ({int(cal.sum())} calibration), "
+            f"features {t_feat - t0:.1f}s, models {t_end - t_feat:.1f}s"
+        )
+    return EtaModel(
+        featurizer=featurizer,
+        boosters=boosters,
+        offsets=offsets,
+        params={
+            **p.as_dict(),
+            **info,
+            "seed": seed,
+            "rows": len(rows.y),
+            "calibration_rows": int(cal.sum()),
+        },
+        version=f"eta-{train.kind}-local",
+        num_threads=p.num_threads,
+        clock=p.clock,
+    )

@@ -15,6 +15,7 @@ from training.platform.spec import ModelSpec
 BUILTIN: dict[str, str] = {
     "triage": "training.triage.spec:TriageSpec",
     "eta": "training.eta.spec:EtaSpec",
+    "eta-olist": "training.eta.spec:OlistEtaSpec",  # registered apart: never the served ETA
     "recommender": "training.recommender.spec:RecommenderSpec",
 }
 
