@@ -106,21 +106,14 @@ def worker(
     queues: Annotated[list[str] | None, typer.Argument(help="Queues, in priority order")] = None,
     burst: Annotated[bool, typer.Option(help="Exit when the queues are empty")] = False,
 ) -> None:
-    """Run an RQ worker against WAYBILL_REDIS_URL."""
-    from rq import Worker
+    """Run an RQ worker against WAYBILL_REDIS_URL. SIGTERM finishes the job in hand, then exits;
+    a killed worker's job is retried once its heartbeat lapses (WAYBILL_WORKER_* settings)."""
+    from app.core.worker import work_from_settings
 
-    from app.core.context import get_context
-
-    _setup_logging()
-    ctx = get_context()
-    if ctx.settings.redis_embedded:
-        typer.echo(
-            "worker needs a Redis server: set WAYBILL_REDIS_URL (embedded mode runs jobs "
-            "inside the API process)",
-            err=True,
-        )
-        raise typer.Exit(2)
-    Worker(queues or ["default"], connection=ctx.redis).work(burst=burst, with_scheduler=True)
+    code = work_from_settings(queues or ["default"], burst=burst)
+    if code:
+        typer.echo("worker needs a Redis server: set WAYBILL_REDIS_URL", err=True)
+        raise typer.Exit(code)
 
 
 @sync_cli.command("once")

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from app import __version__
 from app.api.errors import install_error_handlers
@@ -28,6 +29,9 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
         if getattr(app.state, "ctx", None) is None:
             app.state.ctx = get_context()
         yield
+        if getattr(app.state, "owns_context", False):
+            # SIGTERM: uvicorn has drained the requests; finish running jobs, close the pools
+            await run_in_threadpool(app.state.ctx.close)
 
     app = FastAPI(
         title="Waybill",
@@ -56,7 +60,9 @@ def _production_app() -> FastAPI:
     settings = get_context().settings
     configure_logging(settings.log_level, json=settings.log_json)
     validate_security_settings(settings)
-    return create_app(get_context())
+    app = create_app(get_context())
+    app.state.owns_context = True  # the served process's context: closed on shutdown
+    return app
 
 
 def __getattr__(name: str) -> FastAPI:

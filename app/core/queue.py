@@ -11,29 +11,45 @@ Two backends behind one small interface:
 
 Jobs are referenced by dotted path (``"app.sync.intake.jobs.settle_hint"``) so both backends —
 and RQ workers in other processes — resolve the same function.
+
+Retry is decided by error type: an exception whose ``retryable`` is false (a rejected request,
+bad credentials) goes straight to the dead letters; anything else backs off along the job's
+intervals, each stretched by up to ±20 % jitter so a burst that failed together does not retry
+together. A job whose worker died (killed, host lost) is *abandoned*: RQ notices when its
+heartbeat lapses and retries it like a failure; ``RQJobQueue`` also checks for that on every
+enqueue of the same id, so a sweeper re-queueing lost work revives it at once.
 """
 
 from __future__ import annotations
 
 import importlib
+import random
 import re
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import redis
 from rq import Queue, Retry
-from rq.job import Job, JobStatus
+from rq.job import Job, JobStatus, get_current_job
 
 from app.core.logging import correlation, correlation_id_var, get_logger
 
 log = get_logger(__name__)
 
 DEFAULT_RETRY_INTERVALS = (5, 30, 120, 600)
+JITTER = 0.2
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # what RQ accepts
+_random = random.Random()
+
+
+def jittered(seconds: float, spread: float = JITTER) -> float:
+    """``seconds`` stretched or shrunk by up to ``spread``: retries of a burst spread out."""
+    return max(0.0, seconds * (1 + _random.uniform(-spread, spread)))
 
 
 @dataclass(frozen=True)
@@ -74,9 +90,17 @@ def resolve(path: str) -> Callable[..., Any]:
 
 
 def _run_with_correlation(func_path: str, cid: str | None, *args: Any) -> Any:
-    """RQ entry point: re-bind the correlation id in the worker, then call the job."""
+    """RQ entry point: re-bind the correlation id in the worker, then call the job. A failure
+    that retrying cannot fix spends the job's remaining retries, so RQ dead-letters it now."""
     with correlation(cid):
-        return resolve(func_path)(*args)
+        try:
+            return resolve(func_path)(*args)
+        except Exception as exc:
+            if not getattr(exc, "retryable", True):
+                job = get_current_job()
+                if job is not None:
+                    job.retries_left = 0
+            raise
 
 
 class RQJobQueue:
@@ -100,6 +124,12 @@ class RQJobQueue:
             status = existing.get_status(refresh=True) if existing is not None else None
             if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
                 return None
+            if status == JobStatus.STARTED:
+                # its worker may be dead: hand abandoned jobs to RQ's own retry/dead-letter path
+                self.recover_abandoned([spec.queue])
+                status = existing.get_status(refresh=True) if existing is not None else None
+            if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+                return None
             if status == JobStatus.STARTED and spec.rerun_if_running:
                 # work arrived after the running job's last look: one follow-up run, deduped
                 return self.enqueue(
@@ -114,7 +144,10 @@ class RQJobQueue:
             cid,
             *spec.args,
             job_id=spec.job_id,
-            retry=Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals))
+            retry=Retry(
+                max=len(spec.retry_intervals),
+                interval=[round(jittered(i), 3) for i in spec.retry_intervals],  # type: ignore[misc]
+            )
             if spec.retry_intervals
             else None,
             failure_ttl=7 * 24 * 3600,
@@ -124,6 +157,12 @@ class RQJobQueue:
 
     def depth(self) -> dict[str, int]:
         return {name: len(q) for name, q in self._queues.items()}
+
+    def recover_abandoned(self, queues: list[str] | None = None) -> None:
+        """Started jobs whose worker stopped heart-beating are retried (retries left) or moved to
+        the failed registry, exactly as a worker's periodic maintenance would do later."""
+        for name in queues or list(self._queues):
+            self._queue(name).started_job_registry.cleanup()
 
     def close(self) -> None:
         self._queues.clear()
@@ -183,7 +222,7 @@ class InProcessJobQueue:
     ) -> None:
         retryable = getattr(exc, "retryable", True)
         if retryable and attempt <= len(spec.retry_intervals) and not self._closed:
-            delay = spec.retry_intervals[attempt - 1] * self._retry_scale
+            delay = jittered(spec.retry_intervals[attempt - 1]) * self._retry_scale
             log.warning(
                 "job_retry",
                 job=spec.func,
@@ -224,9 +263,31 @@ class InProcessJobQueue:
             time.sleep(0.01)
         return False
 
-    def close(self) -> None:
+    def shutdown(self, grace_seconds: float = 20.0) -> dict[str, int]:
+        """Stop taking work; let running jobs finish within ``grace_seconds``; drop the rest.
+
+        Nothing dropped is lost: jobs are enqueued by id after their state is persisted, so a
+        queued booking, a scheduled retry or an unfinished run is found again by the sweeper
+        (bookings) or the next scheduled drain/poll after the restart.
+        """
         with self._lock:
             self._closed = True
-            for timer in self._timers:
-                timer.cancel()
-        self._pool.shutdown(wait=True, cancel_futures=False)
+            timers, self._timers = list(self._timers), set()
+            futures = list(self._futures)
+        for timer in timers:
+            timer.cancel()
+        not_started = sum(1 for f in futures if f.cancel())
+        running = [f for f in futures if not f.cancelled()]
+        done, unfinished = wait_futures(running, timeout=grace_seconds)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        report = {
+            "finished": len(done),
+            "unfinished": len(unfinished),
+            "not_started": not_started,
+            "retries_dropped": len(timers),
+        }
+        log.info("job_queue_shutdown", **report)
+        return report
+
+    def close(self) -> None:
+        self.shutdown()

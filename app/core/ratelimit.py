@@ -1,10 +1,8 @@
-"""Per-key rate limiting: a token bucket in Redis, updated by one atomic Lua script.
+"""Per-key rate limiting for the API, on the shared Redis token bucket (``app.core.token_bucket``).
 
 Each API key owns a bucket of ``burst`` tokens refilled at ``per_minute / 60`` tokens a second;
 a request takes one token or is refused with 429 and ``Retry-After`` (seconds until a token is
-back). The script reads the clock with Redis ``TIME``, so every API process shares one clock and
-two processes racing on the same key cannot both spend the last token. It runs on a real Redis
-(5 or later: scripts replicate their effects) and on fakeredis with Lua (the embedded mode).
+back). Every API process spends from the same bucket, so the limit holds across a scaled-out API.
 
 ``require_roles`` applies the key's limit on every guarded route; ``per_key_rate_limit`` adds a
 tighter budget to one expensive route (e.g. live carrier quotes). When Redis is unreachable the
@@ -14,9 +12,7 @@ losing the API.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -25,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.core.errors import WaybillError
 from app.core.logging import get_logger
+from app.core.token_bucket import KEY_PREFIX, TOKEN_BUCKET_LUA, Decision, TokenBucket
 
 if TYPE_CHECKING:
     from app.core.context import AppContext
@@ -33,79 +30,21 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 SCOPE_KEY = "waybill.security"  # a dict in the ASGI scope shared with the challenge middleware
-KEY_PREFIX = "waybill:ratelimit:"
-
-TOKEN_BUCKET_LUA = """
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])          -- tokens per second
-local cost = tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])   -- microseconds
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1])
-local ts = tonumber(state[2])
-if tokens == nil or ts == nil then
-  tokens = capacity
-  ts = now
-end
-local elapsed = now - ts
-if elapsed < 0 then elapsed = 0 end
-tokens = math.min(capacity, tokens + elapsed * rate / 1000000)
-local allowed = 0
-local wait_us = 0
-if tokens >= cost then
-  tokens = tokens - cost
-  allowed = 1
-else
-  wait_us = math.ceil((cost - tokens) * 1000000 / rate)
-end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens),
-           'ts', string.format('%.0f', now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
-return {allowed, string.format('%.6f', tokens), wait_us}
-"""
+__all__ = [
+    "KEY_PREFIX",
+    "SCOPE_KEY",
+    "TOKEN_BUCKET_LUA",
+    "Decision",
+    "RateLimited",
+    "TokenBucket",
+    "enforce_key_limit",
+    "per_key_rate_limit",
+]
 
 
 class RateLimited(WaybillError):
     code = "rate_limited"
     http_status = 429
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    remaining: float
-    retry_after: float  # seconds; 0 when allowed
-    limit: int
-
-    @property
-    def retry_after_header(self) -> str:
-        return str(max(1, math.ceil(self.retry_after)))
-
-
-class TokenBucket:
-    """Buckets in one Redis; ``take`` is a single round trip (EVALSHA, EVAL on a cold cache)."""
-
-    def __init__(self, conn: redis.Redis, *, prefix: str = KEY_PREFIX) -> None:
-        self.conn = conn
-        self.prefix = prefix
-        self._script = conn.register_script(TOKEN_BUCKET_LUA)
-
-    def take(self, name: str, *, capacity: int, per_second: float, cost: int = 1) -> Decision:
-        if capacity < 1 or per_second <= 0:
-            raise ValueError("capacity must be >= 1 and per_second > 0")
-        allowed, remaining, wait_us = self._script(
-            keys=[self.prefix + name], args=[capacity, repr(float(per_second)), cost]
-        )
-        return Decision(
-            allowed=bool(int(allowed)),
-            remaining=float(remaining),
-            retry_after=int(wait_us) / 1_000_000,
-            limit=capacity,
-        )
-
-    def reset(self, name: str) -> None:
-        self.conn.delete(self.prefix + name)
 
 
 def bucket_for(ctx: AppContext) -> TokenBucket:

@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 
 from app.carriers.errors import CarrierUnavailableError
 from app.models import ShipmentState
-from app.sync.booking.service import BookingService
+from app.sync.booking.service import BookingInProgressError, BookingService
 from app.sync.odoo.errors import OdooTransportError
 
 
@@ -89,6 +89,19 @@ def test_crash_after_carrier_answer_and_before_odoo_write_writes_odoo_once(
     assert benv.buys() == 1
 
 
+def _age_claim(benv: BookingEnv, shipment_id: str) -> None:
+    from sqlalchemy import update
+
+    from app.store.tables import ShipmentRow
+
+    with benv.db.session() as session:
+        session.execute(
+            update(ShipmentRow)
+            .where(ShipmentRow.id == shipment_id)
+            .values(updated_at=datetime.now(UTC) - timedelta(minutes=10))
+        )
+
+
 def test_crash_between_label_purchase_and_recording_never_buys_twice(
     benv: BookingEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -102,6 +115,10 @@ def test_crash_between_label_purchase_and_recording_never_buys_twice(
         benv.booking.book_shipment(intent.id)
     assert benv.shipment(intent.id).state == ShipmentState.BOOKING
     monkeypatch.undo()
+    benv.booking.claim_wait = 0.2
+    with pytest.raises(BookingInProgressError):  # the claim is fresh: maybe still running
+        benv.booking.book_shipment(intent.id)
+    _age_claim(benv, intent.id)  # a carrier timeout later the run is known dead
     retried = benv.booking.book_shipment(intent.id)
     assert retried.state == ShipmentState.AWAITING_APPROVAL
     assert "earlier booking attempt" in retried.detail
@@ -212,3 +229,62 @@ def test_down_carrier_named_in_odoo_is_not_silently_replaced(
         "is unavailable" in m and "Available now instead" in m
         for m in benv.messages(intent.odoo_picking_id)
     )
+
+
+def test_two_overlapping_runs_of_one_booking_buy_one_label(benv: BookingEnv) -> None:
+    """A job re-queued while its first run still waits on the carrier (Redis lost the queue):
+    the compare-and-set claim lets exactly one run call the carrier."""
+    import threading
+
+    intent = benv.intent_for_first_ready()
+    benv.carrier_box.latency_ms = 300.0
+    outcomes: list[object] = []
+
+    def run() -> None:
+        try:
+            outcomes.append(benv.booking.book_shipment(intent.id).state)
+        except Exception as exc:  # in progress / lost the optimistic lock: the job retries
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert benv.buys() == 1
+    assert benv.shipment(intent.id).state == ShipmentState.BOOKED
+    assert outcomes.count(ShipmentState.BOOKED) >= 1 and len(outcomes) == 3
+
+
+def test_a_fresh_claim_by_another_run_is_waited_for_not_sent_to_a_person(
+    benv: BookingEnv,
+) -> None:
+    intent = benv.intent_for_first_ready()
+    benv.booking.claim_wait = 0.2
+    assert benv.booking._claim(intent.id, ShipmentState.INTENT.value)
+    assert not benv.booking._claim(intent.id, ShipmentState.INTENT.value)  # only one claim
+    with pytest.raises(BookingInProgressError) as raised:
+        benv.booking.book_shipment(intent.id)
+    assert raised.value.retryable and benv.buys() == 0
+    assert benv.shipment(intent.id).state == ShipmentState.BOOKING
+
+
+def test_a_rerun_waits_in_place_for_a_claim_about_to_lapse(benv: BookingEnv) -> None:
+    """Fresh for less than the in-place wait: the re-run waits it out, then hands the unknown
+    outcome to a person instead of burning a retry."""
+    intent = benv.intent_for_first_ready()
+    assert benv.booking._claim(intent.id, ShipmentState.INTENT.value)
+    benv.booking.claim_wait = 5.0
+    lifetime = benv.booking._claim_lifetime(None)
+    with benv.db.session() as session:
+        from sqlalchemy import update
+
+        from app.store.tables import ShipmentRow
+
+        session.execute(
+            update(ShipmentRow)
+            .where(ShipmentRow.id == intent.id)
+            .values(updated_at=datetime.now(UTC) - lifetime + timedelta(seconds=1))
+        )
+    outcome = benv.booking.book_shipment(intent.id)
+    assert outcome.state == ShipmentState.AWAITING_APPROVAL and benv.buys() == 0

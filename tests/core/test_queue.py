@@ -101,3 +101,59 @@ def test_work_requested_during_a_run_runs_again(inproc: InProcessJobQueue) -> No
     release.set()
     assert inproc.join()
     assert [c[0] for c in queue_jobs.CALLS] == ["gated", "gated"]
+
+
+@pytest.mark.redis
+def test_rq_dead_letters_a_rejected_job_without_spending_retries(redis_conn: redis.Redis) -> None:
+    q = RQJobQueue(redis_conn)
+    q.enqueue(JobSpec(PREFIX + "rejected", ("d",), job_id="bad-2", retry_intervals=(0, 0, 0)))
+    SimpleWorker(["default"], connection=redis_conn).work(burst=True)
+    assert len(queue_jobs.CALLS) == 1  # BadRequest is not retryable: no second attempt
+    assert FailedJobRegistry("default", connection=redis_conn).get_job_ids() == ["bad-2"]
+
+
+@pytest.mark.redis
+def test_rq_retries_a_retryable_failure_then_succeeds(redis_conn: redis.Redis) -> None:
+    queue_jobs.FAIL_TIMES["r"] = 2
+    q = RQJobQueue(redis_conn)
+    q.enqueue(JobSpec(PREFIX + "flaky", ("r",), job_id="flaky-1", retry_intervals=(0, 0, 0)))
+    SimpleWorker(["default"], connection=redis_conn).work(burst=True)
+    assert [c[0] for c in queue_jobs.CALLS] == ["flaky"] * 3
+    assert FailedJobRegistry("default", connection=redis_conn).get_job_ids() == []
+
+
+@pytest.mark.redis
+def test_rq_retry_intervals_are_jittered(redis_conn: redis.Redis) -> None:
+    from rq.job import Job
+
+    q = RQJobQueue(redis_conn)
+    firsts = []
+    for i in range(20):
+        q.enqueue(JobSpec(PREFIX + "record", (i,), job_id=f"j-{i}", retry_intervals=(10, 100)))
+        intervals = Job.fetch(f"j-{i}", connection=redis_conn).retry_intervals
+        assert 8 <= intervals[0] <= 12 and 80 <= intervals[1] <= 120
+        firsts.append(intervals[0])
+    assert len(set(firsts)) > 1  # a burst failing together does not retry together
+
+
+def test_in_process_shutdown_finishes_running_and_drops_queued() -> None:
+    """What is running finishes; what never started is left to the sweeper (its state is in
+    the database), so shutdown neither waits for a backlog nor kills a job half-way."""
+    import threading
+
+    q = InProcessJobQueue(workers=1, retry_scale=1.0)
+    started, release = threading.Event(), threading.Event()
+    queue_jobs.GATE = (started, release)
+    queue_jobs.FAIL_TIMES["s"] = 1
+    q.enqueue(JobSpec(PREFIX + "flaky", ("s",), job_id="retrying", retry_intervals=(30,)))
+    assert q.join(timeout=0.5) is False  # its retry waits on a 30 s timer
+    q.enqueue(JobSpec(PREFIX + "gated", ("g",), job_id="running"))
+    assert started.wait(5)
+    q.enqueue(JobSpec(PREFIX + "record", ("never",), job_id="queued"))
+    threading.Timer(0.2, release.set).start()
+
+    report = q.shutdown(grace_seconds=5)
+
+    assert report == {"finished": 1, "unfinished": 0, "not_started": 1, "retries_dropped": 1}
+    assert [c[0] for c in queue_jobs.CALLS] == ["flaky", "gated"]
+    assert q.enqueue(JobSpec(PREFIX + "record", ("late",))) is None  # closed

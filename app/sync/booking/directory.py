@@ -17,6 +17,7 @@ from app.carriers.accounts import CarrierAccount, load_accounts
 from app.carriers.base import CarrierAdapter
 from app.carriers.registry import build_adapter
 from app.core.breaker import CircuitBreaker
+from app.core.carrier_limits import CarrierRateLimiter
 from app.core.config import Settings
 from app.models import ShipmentRequest
 from app.sync.booking.guarded import GuardedAdapter
@@ -37,10 +38,12 @@ class CarrierDirectory:
         carrier_map: dict[str, CarrierChoice] | None = None,
         *,
         breakers: redis.Redis | None = None,
+        rate_limits: CarrierRateLimiter | None = None,
     ) -> None:
         self.accounts = {a.id: a for a in accounts}
         self.carrier_map = carrier_map or {}
         self.breakers = breakers  # Redis holding per-account circuit state, shared by workers
+        self.rate_limits = rate_limits  # per-account token buckets, shared by workers
         self._adapters: dict[str, CarrierAdapter] = {}
         self._lock = threading.Lock()
 
@@ -54,14 +57,24 @@ class CarrierDirectory:
             load_accounts(raw),
             {str(k): CarrierChoice(v["account"], v.get("service")) for k, v in mapping.items()},
             breakers=breakers,
+            rate_limits=(
+                CarrierRateLimiter.from_settings(settings, breakers)
+                if breakers is not None
+                else None
+            ),
         )
 
     def adapter(self, account_id: str) -> CarrierAdapter:
         with self._lock:
             if account_id not in self._adapters:
-                adapter = build_adapter(self.accounts[account_id])
-                if self.breakers is not None:
-                    adapter = GuardedAdapter(adapter, CircuitBreaker(self.breakers, account_id))
+                account = self.accounts[account_id]
+                adapter = build_adapter(account)
+                limit = self.rate_limits.for_account(account) if self.rate_limits else None
+                if self.breakers is not None or limit is not None:
+                    breaker = None
+                    if self.breakers is not None:
+                        breaker = CircuitBreaker(self.breakers, account_id)
+                    adapter = GuardedAdapter(adapter, breaker, limit)
                 if not adapter.capabilities().multi_parcel:
                     adapter = PieceSplittingAdapter(adapter)
                 self._adapters[account_id] = adapter

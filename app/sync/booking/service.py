@@ -14,10 +14,14 @@ carrier's words on the picking; a carrier that is *down* raises, and the job bac
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy import update
 
 from app.carriers.errors import (
     CarrierError,
@@ -27,6 +31,7 @@ from app.carriers.errors import (
 )
 from app.core.audit import record_audit
 from app.core.db import Database
+from app.core.errors import WaybillError
 from app.core.logging import get_logger
 from app.models import (
     BookingResult,
@@ -70,6 +75,27 @@ class BookingOutcome:
     detail: str = ""
 
 
+CLAIM_MARGIN = timedelta(seconds=10)  # beyond the carrier timeout: rate-limit wait, commit
+CLAIM_WAIT_SECONDS = 15.0  # a re-run waits this long in place for another run's claim
+
+
+class BookingInProgressError(WaybillError):
+    """Another run of this booking holds a fresh claim; retry after it has answered."""
+
+    code = "booking_in_progress"
+    http_status = 409
+    retryable = True
+
+    def __init__(self, shipment_id: str) -> None:
+        super().__init__(f"shipment {shipment_id} is being booked by another run")
+
+
+class _SupersededError(Exception):
+    def __init__(self, state: str) -> None:
+        super().__init__(state)
+        self.state = state
+
+
 class BookingService:
     def __init__(
         self,
@@ -85,6 +111,7 @@ class BookingService:
         self.policy = policy or DefaultPolicy()
         self.on_writes_queued = on_writes_queued
         self.rate_workers = rate_workers
+        self.claim_wait = CLAIM_WAIT_SECONDS
 
     def book_shipment(self, shipment_id: str) -> BookingOutcome:
         """Idempotent: a shipment already booked, failed or waiting for a person is left alone.
@@ -102,6 +129,13 @@ class BookingService:
             if row.state not in BOOKABLE or row.request is None:
                 return BookingOutcome(shipment_id, row.state, "not bookable in this state")
             if row.state == ShipmentState.BOOKING.value:
+                fresh_for = self._claim_lifetime(row.carrier_account) - (utcnow() - row.updated_at)
+                if fresh_for > timedelta(0):
+                    # another run may be talking to the carrier right now (a job re-queued
+                    # after Redis lost it, or a worker killed a moment ago): let its claim run
+                    # out before concluding that nobody knows the outcome
+                    session.close()
+                    return self._after_claim_expires(shipment_id, fresh_for)
                 return self._hold_for_dispatcher(
                     shipment_id,
                     Decision(
@@ -111,6 +145,7 @@ class BookingService:
                     ),
                 )
             request = ShipmentRequest.model_validate(row.request)
+            entry_state = row.state
             chosen = _chosen_rate(row) if row.state == ShipmentState.RATED.value else None
             key = booking_key(row)
             odoo_carrier_id = row.odoo_carrier_id
@@ -121,10 +156,16 @@ class BookingService:
                 decision = self._decide(shipment_id, request, odoo_carrier_id, requested)
             except CarrierRejectedError as exc:
                 return self._fail(shipment_id, "No carrier accepts this shipment", exc)
+            except _SupersededError as exc:
+                return BookingOutcome(shipment_id, exc.state, "taken over by another run")
             if decision.rate is None or decision.needs_approval:
                 return self._hold_for_dispatcher(shipment_id, decision)
             chosen, reason = decision.rate, decision.reason
-        self._set_state(shipment_id, ShipmentState.BOOKING)
+            entry_state = ShipmentState.RATED.value
+        if not self._claim(shipment_id, entry_state):
+            return BookingOutcome(
+                shipment_id, self._state(shipment_id), "taken over by another run"
+            )
         account = self.directory.accounts[chosen.carrier_account]
         try:
             booking = self.directory.adapter(account.id).book(
@@ -172,6 +213,51 @@ class BookingService:
         """Quotes from every eligible account, nothing persisted (``GET``/``POST /v1/rates``)."""
         return rate_shop(self.directory.eligible(request), request, workers=self.rate_workers)
 
+    def _claim(self, shipment_id: str, expected_state: str) -> bool:
+        """Compare-and-set ``expected_state`` → ``booking``: of two runs of one booking (a job
+        re-queued while the first still runs), exactly one may call the carrier."""
+        with self.db.session() as session:
+            claimed = session.execute(
+                update(ShipmentRow)
+                .where(ShipmentRow.id == shipment_id, ShipmentRow.state == expected_state)
+                .values(
+                    state=ShipmentState.BOOKING.value,
+                    updated_at=utcnow(),
+                    version=ShipmentRow.version + 1,  # the ORM's optimistic lock sees the change
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return bool(claimed.rowcount)
+
+    def _after_claim_expires(self, shipment_id: str, fresh_for: timedelta) -> BookingOutcome:
+        """Wait (bounded by ``claim_wait``) for another run's claim to settle or lapse, then
+        decide again; still fresh after the wait → retry later (the job backs off)."""
+        deadline = time.monotonic() + min(fresh_for.total_seconds(), self.claim_wait)
+        while time.monotonic() < deadline:
+            time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
+            if self._state(shipment_id) != ShipmentState.BOOKING.value:
+                break
+        if fresh_for.total_seconds() > self.claim_wait:
+            with self.db.session() as session:
+                row = session.get(ShipmentRow, shipment_id)
+                if row is not None and row.state == ShipmentState.BOOKING.value:
+                    lifetime = self._claim_lifetime(row.carrier_account)
+                    if utcnow() - row.updated_at < lifetime:
+                        raise BookingInProgressError(shipment_id)
+        return self.book_shipment(shipment_id)
+
+    def _claim_lifetime(self, account_id: str | None) -> timedelta:
+        """How long a run can legitimately hold the ``booking`` claim: one carrier call. Older
+        than that, the run died and only a person can tell whether a label was bought."""
+        account = self.directory.accounts.get(account_id or "")
+        timeout = account.timeout_seconds if account is not None else 30.0
+        return timedelta(seconds=timeout) + CLAIM_MARGIN
+
+    def _state(self, shipment_id: str) -> str:
+        with self.db.session() as session:
+            row = session.get(ShipmentRow, shipment_id)
+            return row.state if row is not None else "missing"
+
     def _set_state(self, shipment_id: str, state: ShipmentState) -> None:
         with self.db.session() as session:
             locked(session, shipment_id).state = state.value
@@ -207,6 +293,8 @@ class BookingService:
         decision = self.policy.choose(request, shop.rates, preferred=preferred)
         with self.db.session() as session:
             row = locked(session, shipment_id)
+            if row.state not in (ShipmentState.INTENT.value, ShipmentState.RATED.value):
+                raise _SupersededError(row.state)  # another run got further meanwhile
             row.rates.clear()
             for rate in shop.rates:
                 row.rates.append(_rate_row(rate, chosen=rate is decision.rate))

@@ -1,0 +1,14 @@
+"""Jobs the shutdown tests run in real worker subprocesses (found through PYTHONPATH)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+def slow(marker: str, seconds: float) -> str:
+    """Leaves ``<marker>.started`` at once and ``<marker>.done`` when it ends normally."""
+    Path(f"{marker}.started").write_text("1")
+    time.sleep(seconds)
+    Path(f"{marker}.done").write_text("1")
+    return marker

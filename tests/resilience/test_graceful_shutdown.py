@@ -1,0 +1,88 @@
+"""Graceful shutdown with real processes: SIGTERM to a worker and to the API server."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import Process, RedisServer, subprocess_env, wait_for
+from rq.job import Job, JobStatus
+
+from app.core.queue import JobSpec, RQJobQueue
+
+pytestmark = pytest.mark.redis
+
+
+def _slow(marker: Path, seconds: float, job_id: str) -> JobSpec:
+    return JobSpec(
+        "resilience_jobs.slow",
+        (str(marker), seconds),
+        job_id=job_id,
+        queue="shutdown",
+        retry_intervals=(),
+    )
+
+
+def test_sigterm_lets_the_worker_finish_its_job_and_take_no_other(
+    redis_server: RedisServer, processes: list[Process], tmp_path: Path
+) -> None:
+    conn = redis_server.client()
+    queue = RQJobQueue(conn)
+    queue.enqueue(_slow(tmp_path / "a", 1.5, "slow-a"))
+    queue.enqueue(_slow(tmp_path / "b", 0.1, "slow-b"))
+    env = subprocess_env(
+        env="test", redis_url=redis_server.url, database_url=f"sqlite:///{tmp_path / 'w.db'}"
+    )
+    worker = Process(["app.core.worker", "shutdown"], env, tmp_path / "worker.log")
+    processes.append(worker)
+    assert wait_for(lambda: (tmp_path / "a.started").exists(), 60), worker.output()
+
+    worker.signal(signal.SIGTERM)
+
+    assert worker.wait(30) == 0, worker.output()
+    assert (tmp_path / "a.done").exists()  # the job in hand finished ...
+    assert Job.fetch("slow-a", connection=conn).get_status() == JobStatus.FINISHED
+    # ... and the next one was left queued for another worker, not started and not lost
+    assert not (tmp_path / "b.started").exists()
+    assert Job.fetch("slow-b", connection=conn).get_status() == JobStatus.QUEUED
+    assert queue.depth() == {"shutdown": 1}
+
+
+def test_sigterm_stops_the_api_and_closes_its_job_queue(
+    processes: list[Process], tmp_path: Path
+) -> None:
+    from conftest import SPARE_PORTS, _free
+
+    port = next(p for p in reversed(SPARE_PORTS) if _free(p))
+    env = subprocess_env(
+        env="dev",
+        redis_url="embedded",
+        database_url=f"sqlite:///{tmp_path / 'api.db'}",
+        log_json="true",
+    )
+    # what ``waybill serve`` runs: uvicorn on app.main:app with a graceful-shutdown budget
+    api = Process(
+        ["uvicorn", "app.main:app", "--port", str(port), "--timeout-graceful-shutdown", "20"],
+        env,
+        tmp_path / "api.log",
+    )
+    processes.append(api)
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    assert wait_for(up, 60, step=0.2), api.output()
+
+    api.signal(signal.SIGTERM)
+
+    # uvicorn re-raises the signal once shut down, so a supervisor sees "terminated by SIGTERM"
+    assert api.wait(30) in (0, -signal.SIGTERM), api.output()
+    out = api.output()
+    assert "Application shutdown complete" in out
+    assert "job_queue_shutdown" in out  # the lifespan closed the context: jobs finished or left
+    assert not up()
