@@ -15,6 +15,7 @@ from app.api.routes import admin, audit, health, keys, ops, shipments
 from app.core.context import AppContext, get_context
 from app.core.logging import configure_logging
 from app.core.security import AuthChallengeMiddleware, validate_security_settings
+from app.sync.alerts import router as alerts_router
 from app.sync.exceptions import router as triage_router
 from app.sync.intake import router as intake_router
 from app.sync.tracking import router as tracking_router
@@ -48,6 +49,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.include_router(shipments.router)
     app.include_router(tracking_router.router)
     app.include_router(triage_router.router)
+    app.include_router(alerts_router.router)
     app.include_router(models_router)
     app.include_router(admin.router)
     app.include_router(audit.router)

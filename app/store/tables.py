@@ -352,3 +352,35 @@ class OutboundDeliveryRow(Base):
 
 
 from app.store.security_tables import ApiKeyRow  # noqa: E402,F401 - same metadata
+
+
+class AlertRow(TimestampMixin, Base):
+    """A degradation of one carrier, service or lane on one metric, as people handle it.
+
+    One row per episode: ``dedupe_key`` is (scope, key, metric, first day), so the detector,
+    re-run over its window on every sweep, finds the episode it already reported. ``state`` is
+    open -> acknowledged -> resolved (``app.sync.alerts.states``); the detector resolves an
+    episode when the series recovers, a person may acknowledge or resolve it earlier.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_state_scope", "state", "scope", "key"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    scope: Mapped[str] = mapped_column(String(16), nullable=False)  # carrier | service | lane
+    key: Mapped[str] = mapped_column(String(128), nullable=False)  # parcelo:EXPRESS, DE:AT
+    metric: Mapped[str] = mapped_column(String(32), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), default="open", nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    value: Mapped[float | None] = mapped_column()
+    expected: Mapped[float | None] = mapped_column()
+    score: Mapped[float | None] = mapped_column()
+    peak_score: Mapped[float | None] = mapped_column()
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+    resolution: Mapped[str | None] = mapped_column(String(32))  # recovered | manual

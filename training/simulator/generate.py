@@ -24,6 +24,7 @@ from app.models.enums import ExceptionCategory, TrackingStatus
 from training.simulator import demand, events, outcomes, policies, quotes, weather
 from training.simulator.calendars import SECONDS_PER_DAY
 from training.simulator.demand import Shipments
+from training.simulator.disruptions import Disruption, add_weather
 from training.simulator.outcomes import CATEGORIES, FINAL_STATUSES
 from training.simulator.quotes import LEVELS, Quotes
 from training.simulator.wording import STYLES, Phrasebook
@@ -43,6 +44,8 @@ class SimulationConfig:
     start: date = date(2024, 1, 1)
     shipments_per_day: float = 275.0
     returns: bool = True
+    # Injected, known disruptions (``disruptions.py``); none by default.
+    disruptions: tuple[Disruption, ...] = ()
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -83,6 +86,11 @@ class History:
     def manifest(self) -> dict[str, object]:
         cfg = asdict(self.config)
         cfg["start"] = self.config.start.isoformat()
+        cfg["disruptions"] = [  # as JSON reads them back
+            {"kind": type(d).__name__, **{k: str(v) if isinstance(v, date) else v
+                                          for k, v in asdict(d).items()}}
+            for d in self.config.disruptions
+        ]
         return {"config": cfg, "counts": {k: len(v) for k, v in self.tables().items()},
                 "world": self.world_summary}
 
@@ -113,13 +121,14 @@ def _nullable_bool(values: np.ndarray) -> pd.arrays.BooleanArray:
 
 # -- the simulation ----------------------------------------------------------------------------
 def _pass(world: World, ship: Shipments, wx: weather.WeatherEvents, seed: int, tag: str,
-          start_year: int) -> tuple[Quotes, dict[str, np.ndarray], np.ndarray, np.ndarray,
-                                    np.ndarray]:
+          start_year: int, disruptions: tuple[Disruption, ...] = ()
+          ) -> tuple[Quotes, dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     rng_b = stable_stream(seed, f"{tag}.booking")
     ship.cols["booked_at"] = ship.cols["created_at"] + (
         rng_b.uniform(1, 15, len(ship)) * 60).astype(np.int64)
     q = quotes.build(world, ship, start_year)
-    o = outcomes.simulate(world, ship, q, wx, stable_stream(seed, f"{tag}.outcomes"), start_year)
+    o = outcomes.simulate(world, ship, q, wx, stable_stream(seed, f"{tag}.outcomes"), start_year,
+                          disruptions)
     chosen, policy, propensity = policies.choose(world, ship, q,
                                                  stable_stream(seed, f"{tag}.policy"))
     return q, o, chosen, policy, propensity
@@ -133,10 +142,12 @@ def simulate_history(config: SimulationConfig | None = None, world: World = DEFA
     seed, start_year = cfg.seed, cfg.start.year
     end_s = int((np.datetime64(cfg.start, "D") + cfg.days).astype(np.int64)) * SECONDS_PER_DAY
     wx = weather.generate(world, cfg.start, cfg.days, stable_stream(seed, "weather"))
+    wx = add_weather(world, wx, cfg.disruptions)
 
     ship1 = demand.outbound(world, cfg.start, cfg.days, cfg.shipments_per_day,
                             stable_stream(seed, "demand"))
-    q1, o1, ch1, pol1, prop1 = _pass(world, ship1, wx, seed, "outbound", start_year)
+    q1, o1, ch1, pol1, prop1 = _pass(world, ship1, wx, seed, "outbound", start_year,
+                                  cfg.disruptions)
     parts = [(ship1, q1, o1, ch1, pol1, prop1)]
     if cfg.returns:
         damaged = (o1["first_exception"][ch1] == outcomes.CAT[ExceptionCategory.DAMAGED])
@@ -144,7 +155,8 @@ def simulate_history(config: SimulationConfig | None = None, world: World = DEFA
                                         o1["delivered"][ch1], damaged, end_s,
                                         stable_stream(seed, "returns"))
         if len(ship2):
-            parts.append((ship2, *_pass(world, ship2, wx, seed, "returns", start_year)))
+            parts.append((ship2, *_pass(world, ship2, wx, seed, "returns", start_year,
+                                               cfg.disruptions)))
 
     ship, q, o, chosen, policy, propensity = _combine(parts)
     # Order shipments by creation time and renumber everything accordingly.

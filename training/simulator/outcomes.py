@@ -29,6 +29,7 @@ import numpy as np
 from app.models.enums import ExceptionCategory, TrackingStatus
 from training.simulator.calendars import SECONDS_PER_DAY, SECONDS_PER_HOUR, busday_offset_grouped
 from training.simulator.demand import Shipments
+from training.simulator.disruptions import Disruption, hub_effect
 from training.simulator.quotes import LEVELS, WEEKMASKS, Quotes, calendar_years, carrier_arrays
 from training.simulator.season import peak_intensity, weekday_of
 from training.simulator.weather import (
@@ -74,8 +75,10 @@ def shared_uniforms(rng: np.random.Generator, n_ship: int) -> dict[str, np.ndarr
 
 
 def simulate(world: World, ship: Shipments, q: Quotes, weather: WeatherEvents,
-             rng: np.random.Generator, start_year: int) -> dict[str, np.ndarray]:
-    """Outcome arrays per quote (see module docstring); all times are UTC epoch seconds."""
+             rng: np.random.Generator, start_year: int,
+             disruptions: tuple[Disruption, ...] = ()) -> dict[str, np.ndarray]:
+    """Outcome arrays per quote (see module docstring); all times are UTC epoch seconds.
+    ``disruptions`` (hub failures) hold parcels and raise carrier delays without drawing."""
     sc, qc = ship.cols, q.cols
     n = len(q)
     s, c = qc["ship"], qc["carrier"]
@@ -124,6 +127,9 @@ def simulate(world: World, ship: Shipments, q: Quotes, weather: WeatherEvents,
     w_sev, w_kind, w_origin = exposure(weather, len(world.zones), oz, handover, dz,
                                        nominal_arrival)
     p_wx = BACKGROUND_WEATHER_P + EXPOSED_EXCEPTION_P[w_sev]
+    hub_days, hub_hit, hub_origin, hub_p = hub_effect(world, disruptions, c, oz, dz, handover,
+                                          nominal_arrival)
+    p_cd = np.where(hub_hit, np.maximum(p_cd, hub_p), p_cd)
     air = (qc["level"] == LEVELS.index(ServiceLevel.EXPRESS)) & (qc["dist"] >= 2)
     sec_factor = np.array([k.security_factor for k in cs])[c]
     p_sec = 0.0004 + sc["dangerous_goods"][s] * 0.25 * sec_factor * np.where(air, 1.6, 1.0)
@@ -171,7 +177,7 @@ def simulate(world: World, ship: Shipments, q: Quotes, weather: WeatherEvents,
     ended |= cus_return
 
     # 5. First attempt and the last mile.
-    first_attempt = busday(pickup, n_days + lh_delay + cus_delay)
+    first_attempt = busday(pickup, n_days + lh_delay + cus_delay + hub_days)
     saturday = weekday_of(first_attempt) == 5
     not_return = ~sc["is_return"][s]
     p_ref = not_return * (0.003 + 0.03 * (qc["customs"] & dap) + 0.9 * sc["latent_not_ordered"][s])
@@ -278,4 +284,5 @@ def simulate(world: World, ship: Shipments, q: Quotes, weather: WeatherEvents,
         "first_exception": first_exc,
         "n_exceptions": n_exc,
         "business_closed": closed & is_ru,
+        "hub_outage": hub_origin,
     }

@@ -7,6 +7,7 @@ from typing import Any
 from app.core.context import AppContext, get_context
 from app.core.logging import get_logger
 from app.core.queue import JobSpec
+from app.sync.alerts.anomalies import booking_advisor
 from app.sync.booking.directory import CarrierDirectory
 from app.sync.booking.policy import AutoBookRules, RecommenderPolicy
 from app.sync.booking.service import BookingService
@@ -81,6 +82,7 @@ def recommender_policy(ctx: AppContext) -> RecommenderPolicy:
             max_price_delta=s.recommender_max_price_delta,
             allowed_carriers=allowed,
         ),
+        advisor=booking_advisor(ctx.db),
     )
 
 

@@ -94,10 +94,19 @@ class RecommenderPolicy:
         recommender: Callable[[], Any],
         rules: AutoBookRules | None = None,
         fallback: SelectionPolicy | None = None,
+        advisor: Callable[[ShipmentRequest, Rate], list[str]] | None = None,
     ) -> None:
         self.recommender = recommender
         self.rules = rules or AutoBookRules()
         self.fallback = fallback or DefaultPolicy()
+        self.advisor = advisor  # open degradation alerts: ask the dispatcher, say why
+
+    def _advised(self, request: ShipmentRequest, decision: Decision) -> Decision:
+        notes = self.advisor(request, decision.rate) if self.advisor and decision.rate else []
+        if not notes:
+            return decision
+        reason = f"{decision.reason}; {'; '.join(notes)}"
+        return Decision(decision.rate, reason, needs_approval=True)
 
     def choose(
         self, request: ShipmentRequest, rates: list[Rate], *, preferred: CarrierChoice | None
@@ -106,7 +115,7 @@ class RecommenderPolicy:
             return self.fallback.choose(request, rates, preferred=preferred)
         recommender = self.recommender()
         if getattr(recommender, "source", "baseline") != "registry":
-            return self.fallback.choose(request, rates, preferred=preferred)
+            return self._advised(request, self.fallback.choose(request, rates, preferred=preferred))
         ranking = recommender.rank(
             [r.model_dump(mode="json") for r in rates], recommendation_context(request)
         )
@@ -124,7 +133,9 @@ class RecommenderPolicy:
                 self.rules.allowed_carriers is None or choice.carrier in self.rules.allowed_carriers
             )
         )
-        return Decision(rate, ranking.explanation, needs_approval=not confident)
+        return self._advised(
+            request, Decision(rate, ranking.explanation, needs_approval=not confident)
+        )
 
 
 def recommendation_context(request: ShipmentRequest) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from app.core.ids import new_id
 from app.core.logging import get_logger
 from app.models import TrackingStatus
 from app.store.tables import ShipmentRow, SuggestionRow
+from app.sync.alerts.summary import case_summary_html
 from app.sync.eta.service import latest_eta
 from app.sync.tracking.state import TrackingState
 from app.sync.writeback.outbox import (
@@ -159,6 +160,7 @@ class ExceptionTriage:
                 f"<p>Predicted delivery: {escape(eta['p50'][:10])} (80 % between "
                 f"{escape(eta['p10'][:10])} and {escape(eta['p90'][:10])})</p>"
             )
+        note += case_summary_html(session, shipment)
         deadline = date.today() + timedelta(days=DEADLINE_BY_PRIORITY.get(routing.priority, 2))
         common = {
             "model": "stock.picking",

@@ -11,6 +11,7 @@ from app.core.context import AppContext, get_context
 from app.core.events import SHIPMENT_STREAM, Entry, EventLog
 from app.core.logging import get_logger
 from app.core.queue import JobSpec
+from app.sync.alerts.jobs import build_at_risk
 from app.sync.booking.jobs import carrier_directory, enqueue_drain
 from app.sync.eta.jobs import build_eta
 from app.sync.exceptions.jobs import build_triage
@@ -42,6 +43,7 @@ def build_projector(ctx: AppContext) -> TrackingProjector:
     extra_listener = hooks.get("on_status_change")
     triage = build_triage(ctx)
     eta = build_eta(ctx)
+    at_risk = build_at_risk(ctx)
 
     def status_changed(shipment_id: str, state: TrackingState, event: dict[str, Any]) -> None:
         shipments.publish(
@@ -58,7 +60,11 @@ def build_projector(ctx: AppContext) -> TrackingProjector:
             },
         )
         enqueue_outbound(ctx)  # subscribers hear of the change it just published
-        for name, listener in (("eta", eta.on_status_change), ("triage", triage.on_status_change)):
+        for name, listener in (
+            ("eta", eta.on_status_change),
+            ("triage", triage.on_status_change),
+            ("at_risk", at_risk.on_status_change),
+        ):
             try:
                 listener(shipment_id, state, event)
             except Exception as exc:  # a listener must never block tracking

@@ -21,6 +21,7 @@ KIND_MESSAGE = "record.message"  # chatter message (message_post)
 KIND_ACTIVITY = "record.activity"  # a to-do for a person (mail.activity)
 KIND_ACTIVITY_UPDATE = "record.activity_update"  # the same problem again: refresh its activity
 KIND_PICKING_VOIDED = "picking.voided"  # tracking ref and price cleared after a void
+KIND_ACTIVITY_DONE = "record.activity_done"  # the problem went away: mark the activity done
 KINDS = (
     KIND_PICKING_SHIPPED,
     KIND_PICKING_LABELS,
@@ -28,6 +29,7 @@ KINDS = (
     KIND_ACTIVITY,
     KIND_ACTIVITY_UPDATE,
     KIND_PICKING_VOIDED,
+    KIND_ACTIVITY_DONE,
 )
 
 

@@ -1,0 +1,1 @@
+"""Predictive alerting: shipments at risk of missing their promise, and degraded carriers."""

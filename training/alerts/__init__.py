@@ -1,0 +1,1 @@
+"""Evaluation of predictive alerting (at-risk shipments, degradation detection)."""
