@@ -136,9 +136,11 @@ def test_demo_books_sandbox_pickings_end_to_end(tmp_path: Path) -> None:
 def test_worker_runs_queued_jobs_on_real_redis(
     env_settings: str, redis_conn: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from conftest import REDIS_TEST_URL
+
     from app.core.queue import JobSpec, RQJobQueue
 
-    monkeypatch.setenv("WAYBILL_REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setenv("WAYBILL_REDIS_URL", REDIS_TEST_URL)
     get_settings.cache_clear()
     queue = RQJobQueue(redis_conn)  # type: ignore[arg-type]
     queue.enqueue(JobSpec("app.store.migrate.current_heads", (env_settings,), job_id="heads-1"))

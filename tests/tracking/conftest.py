@@ -23,6 +23,12 @@ from app.sync.odoo_sandbox import OdooSandbox, run_sandbox_server
 from app.sync.writeback.writer import OdooWriter
 
 
+def redis_url_of(conn: redis_lib.Redis) -> str:
+    """The test Redis database as a URL, for settings that connect on their own."""
+    kwargs = conn.connection_pool.connection_kwargs
+    return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs.get('db', 0)}"
+
+
 @pytest.fixture
 def tenv(db: Database, redis_conn: redis_lib.Redis) -> Iterator[TrackEnv]:
     previous = runtime.loopback_only()
@@ -36,7 +42,7 @@ def tenv(db: Database, redis_conn: redis_lib.Redis) -> Iterator[TrackEnv]:
         settings = Settings(
             env="test",
             database_url=db.url,
-            redis_url="redis://127.0.0.1:6379/15",
+            redis_url=redis_url_of(redis_conn),
             odoo_url=odoo_url,
             odoo_db=odoo_box.db,
             odoo_username=odoo_box.login,
