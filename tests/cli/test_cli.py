@@ -136,11 +136,11 @@ def test_demo_books_sandbox_pickings_end_to_end(tmp_path: Path) -> None:
 def test_worker_runs_queued_jobs_on_real_redis(
     env_settings: str, redis_conn: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import REDIS_TEST_URL
-
     from app.core.queue import JobSpec, RQJobQueue
 
-    monkeypatch.setenv("WAYBILL_REDIS_URL", REDIS_TEST_URL)
+    kwargs = redis_conn.connection_pool.connection_kwargs  # type: ignore[attr-defined]
+    url = f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs.get('db', 0)}"
+    monkeypatch.setenv("WAYBILL_REDIS_URL", url)
     get_settings.cache_clear()
     queue = RQJobQueue(redis_conn)  # type: ignore[arg-type]
     queue.enqueue(JobSpec("app.store.migrate.current_heads", (env_settings,), job_id="heads-1"))

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import Process, RedisServer, subprocess_env
+from processes import Process, RedisServer, subprocess_env
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Process, RedisServer, subprocess_env, wait_for
+from processes import Process, RedisServer, subprocess_env, wait_for
 from rq.job import Job, JobStatus
 
 from app.core.queue import JobSpec, RQJobQueue
@@ -53,9 +53,9 @@ def test_sigterm_lets_the_worker_finish_its_job_and_take_no_other(
 def test_sigterm_stops_the_api_and_closes_its_job_queue(
     processes: list[Process], tmp_path: Path
 ) -> None:
-    from conftest import SPARE_PORTS, _free
+    from processes import SPARE_PORTS, free_port
 
-    port = next(p for p in reversed(SPARE_PORTS) if _free(p))
+    port = next(p for p in reversed(SPARE_PORTS) if free_port(p))
     env = subprocess_env(
         env="dev",
         redis_url="embedded",

@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import wait_for
 from fleet import Figures, Fleet, check_invariants
+from processes import wait_for
 from sqlalchemy import select
 
 from app.models import ShipmentState

@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import wait_for
 from fleet import Figures, Fleet, check_invariants
+from processes import wait_for
 from rq import Worker
 from rq.job import Job
 from sqlalchemy import select
