@@ -5,6 +5,8 @@
   prints one JSON line: row counts and seconds, so scripts and CI logs can read it.
 * ``train_app`` - ``waybill train <model> --data DIR``: fit, evaluate against the baseline on
   held-out data, log to MLflow, register (``--promote-if-better`` also runs the gate).
+  ``waybill train triage`` needs no arguments: default data, and the first version that beats
+  the baseline becomes the champion.
 * ``models_app`` - ``waybill models list | promote <model> <version> | evaluate <model> | ui``.
 * ``export_app`` - ``waybill export history --out DIR``: Waybill's store as contract tables.
 * ``recommend_app`` - ``waybill recommend --input quotes.csv --output choices.csv``.
@@ -126,19 +128,23 @@ def _policy_table(model: str, metrics: dict[str, float]) -> str | None:
                     context_settings={"allow_interspersed_args": True})
 def train(
     model: str = typer.Argument(..., help="triage, eta or recommender."),
-    data: Path = typer.Option(..., "--data", exists=True, file_okay=False,
-                              help="Directory of tables (simulator output, `waybill export "
-                              "history`, or a public data set with --format)."),
+    data: Path | None = typer.Option(
+        None, "--data", exists=True, file_okay=False,
+        help="Directory of tables (simulator output, `waybill export history`, or a public "
+        "data set with --format). Optional for models with default data (triage)."),
     fmt: DataFormat = typer.Option(DataFormat.WAYBILL, "--format", help="waybill or olist."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the fit."),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     register: bool = typer.Option(True, "--register/--no-register",
                                   help="Register a new version of waybill-<model>."),
-    promote_if_better: bool = typer.Option(
-        False, "--promote-if-better",
-        help="Then move @champion to it if it beats the champion (or baseline)."),
+    promote_if_better: bool | None = typer.Option(
+        None, "--promote-if-better/--no-promote",
+        help="Then move @champion to it if it beats the champion (or baseline). Default: off, "
+        "except for models that promote their first version (triage: when no champion "
+        "exists yet and the model beats the baseline)."),
 ) -> None:
     """Train MODEL on --data; prints model vs baseline figures and a JSON summary."""
+    from training.platform.pipeline import champion_version
     from training.platform.pipeline import train as run_train
     from training.platform.specs import SpecNotAvailable, get_spec
 
@@ -146,6 +152,15 @@ def train(
         spec = get_spec(model)
     except SpecNotAvailable as exc:
         raise _fail(str(exc)) from None
+    if data is None:
+        default_data = getattr(spec, "default_data_dir", None)
+        if default_data is None:
+            raise _fail(f"--data is required for {model}")
+        data = default_data()
+    if promote_if_better is None:
+        # A fresh clone has no champion: the first version that beats the baseline serves.
+        promote_if_better = bool(getattr(spec, "promote_first_version", False)) and (
+            champion_version(model, tracking_uri=tracking_uri) is None)
     try:
         result = run_train(spec, data, fmt=fmt.value, tracking_uri=tracking_uri, seed=seed,
                            register=register, promote_if_better=promote_if_better)

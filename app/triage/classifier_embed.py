@@ -34,18 +34,62 @@ class StaticEmbedder:
         self._index = {p: i for i, p in enumerate(self.pieces)}
         self._cache: dict[str, tuple[int, ...]] = {}
         self.weights: np.ndarray | None = None  # per-piece pooling weights (None: plain mean)
+        self.centered = False
+        self.max_pool = False  # also the element-wise maximum (``with_max_pooling``)
 
     @property
     def dim(self) -> int:
-        return int(self.matrix.shape[1])
+        return int(self.matrix.shape[1]) * (2 if self.max_pool else 1)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"pieces": self.pieces, "matrix": self.matrix, "source": self.source,
-                "weights": self.weights}
+        return {
+            "pieces": self.pieces,
+            "matrix": self.matrix,
+            "source": self.source,
+            "weights": self.weights,
+            "centered": self.centered,
+            "max_pool": self.max_pool,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["pieces"], state["matrix"], source=state.get("source", ""))
         self.weights = state.get("weights")
+        self.centered = bool(state.get("centered", False))
+        self.max_pool = bool(state.get("max_pool", False))
+
+    def _copy(self, matrix: np.ndarray | None = None) -> StaticEmbedder:
+        out = StaticEmbedder(
+            self.pieces, self.matrix if matrix is None else matrix, source=self.source
+        )
+        out.weights, out.centered, out.max_pool = self.weights, self.centered, self.max_pool
+        return out
+
+    def with_max_pooling(self) -> StaticEmbedder:
+        """A copy that encodes an event as [mean of its pieces, element-wise max of them].
+
+        The mean of a long customer-facing sentence is mostly its filler ("your", "package",
+        "will"); the maximum keeps the one strong word ("refused", "storm") however many
+        others surround it. Concatenating both is a standard, strong pooling for static word
+        vectors; each half is normalized on its own.
+        """
+        out = self._copy()
+        out.max_pool = True
+        return out
+
+    def with_centering(self) -> StaticEmbedder:
+        """A copy whose piece vectors have the table's mean vector removed.
+
+        Every piece vector of a sentence encoder shares one large common direction (here about
+        a fifth of its length); averaged over an event's pieces it dominates the pooled vector
+        and squeezes what distinguishes one event from another into a thin shell. Removing it
+        ("all-but-the-top" post-processing) leaves the directions that carry meaning.
+        """
+        if self.centered:
+            return self
+        matrix = self.matrix.astype(np.float32)
+        out = self._copy(matrix - matrix.mean(axis=0))
+        out.centered = True
+        return out
 
     def with_idf(self, texts: Sequence[str]) -> StaticEmbedder:
         """A copy that pools with smoothed inverse document frequencies of ``texts``.
@@ -57,7 +101,7 @@ class StaticEmbedder:
         for text in texts:
             ids = {i for w in text.split() for i in self.word_pieces(w)}
             df[list(ids)] += 1
-        out = StaticEmbedder(self.pieces, self.matrix, source=self.source)
+        out = self._copy()
         out.weights = np.log((1 + len(texts)) / (1 + df)).astype(np.float32) + 1.0
         return out
 
@@ -91,20 +135,29 @@ class StaticEmbedder:
         """One unit vector per normalized text (zeros when no piece is known)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         matrix = self.matrix
+        width = matrix.shape[1]
         for i, text in enumerate(texts):
             ids: list[int] = []
             for word in text.split():
                 ids.extend(self.word_pieces(word))
             if not ids:
                 continue
+            vectors = matrix[ids].astype(np.float32)
             if self.weights is None:
-                v = matrix[ids].astype(np.float32).mean(axis=0)
+                v = vectors.mean(axis=0)
             else:
                 w = self.weights[ids]
-                v = (matrix[ids].astype(np.float32) * w[:, None]).sum(axis=0) / w.sum()
+                v = (vectors * w[:, None]).sum(axis=0) / w.sum()
             norm = float(np.linalg.norm(v))
             if norm > 0:
-                out[i] = v / norm
+                out[i, :width] = v / norm
+            if self.max_pool:
+                m = vectors.max(axis=0)
+                norm = float(np.linalg.norm(m))
+                if norm > 0:
+                    out[i, width:] = m / norm
+        if self.max_pool:
+            out *= np.float32(np.sqrt(0.5))
         return out
 
 

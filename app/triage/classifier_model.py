@@ -12,7 +12,8 @@ Features (all computed from ``app.triage.text`` normalization, shared with train
 Three multinomial logistic regressions — character n-grams + rules + context, word n-grams +
 rules + context, and a static sentence embedding of the text (``classifier_embed``: the
 all-MiniLM-L6-v2 encoder distilled into a word-piece table, when it was available at training
-time) — are averaged in log space (weights ``ensemble_weights``), then temperature-scaled. The
+time; its table's common direction removed, ``embed_center``) — are averaged in log space
+(weights ``ensemble_weights``), then temperature-scaled. The
 embedding member carries meaning across wording ("consignee" ≈ "recipient"), the n-gram
 members carry the exact words. The temperature is fitted on out-of-group predictions: whole
 training *carriers* are held out in turn, so confidence reflects how sure the model should be
@@ -42,16 +43,53 @@ from app.triage.classifier_labels import LABELS, label_category, label_status
 from app.triage.classifier_rules import N_RULE_FEATURES, rule_features, rule_hits
 from app.triage.text import event_text
 
-STATUS_SO_FAR = ("none", "info_received", "in_transit", "out_for_delivery",
-                 "available_for_pickup", "delivered", "exception", "return_to_sender",
-                 "cancelled", "unknown")
+STATUS_SO_FAR = (
+    "none",
+    "info_received",
+    "in_transit",
+    "out_for_delivery",
+    "available_for_pickup",
+    "delivered",
+    "exception",
+    "return_to_sender",
+    "cancelled",
+    "unknown",
+)
 _STATUS_INDEX = {s: i for i, s in enumerate(STATUS_SO_FAR)}
 # Function words never make a useful explanation on their own.
-_STOPWORDS = frozenset([
-    "the", "a", "an", "of", "to", "from", "at", "in", "on", "by", "for", "and", "or", "is",
-    "was", "are", "were", "has", "have", "been", "be", "with", "your", "our", "we", "it", "its",
-    "this", "that",
-])
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "from",
+        "at",
+        "in",
+        "on",
+        "by",
+        "for",
+        "and",
+        "or",
+        "is",
+        "was",
+        "are",
+        "were",
+        "has",
+        "have",
+        "been",
+        "be",
+        "with",
+        "your",
+        "our",
+        "we",
+        "it",
+        "its",
+        "this",
+        "that",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +110,8 @@ class ModelConfig:
     c_embed: float = 10.0
     use_embedding: bool = True
     embed_idf: bool = False
+    embed_center: bool = True
+    embed_max_pool: bool = False
     # Log-space weights of the members: character, word, embedding (renormalized when the
     # embedding table is not available).
     ensemble_weights: tuple[float, float, float] = (0.25, 0.25, 0.5)
@@ -89,8 +129,10 @@ def frame_texts(frame: pd.DataFrame) -> list[str]:
     """Normalized texts of an event frame (``description`` and ``code``; aliases accepted)."""
     desc = _column(frame, "description", "raw_description")
     code = _column(frame, "code", "raw_code")
-    return [event_text(d if isinstance(d, str) else None, c if isinstance(c, str) else None)
-            for d, c in zip(desc, code, strict=True)]
+    return [
+        event_text(d if isinstance(d, str) else None, c if isinstance(c, str) else None)
+        for d, c in zip(desc, code, strict=True)
+    ]
 
 
 def frame_status_so_far(frame: pd.DataFrame) -> list[str]:
@@ -139,9 +181,16 @@ class TriageModel:
     fit_summary_: dict[str, Any] = field(default_factory=dict)
 
     # --- fitting ---------------------------------------------------------------------------
-    def fit(self, frame: pd.DataFrame, labels: Sequence[str], *,
-            sample_weight: np.ndarray | None = None, groups: Sequence[str] | None = None,
-            seed: int = 0, embedder: StaticEmbedder | None = None) -> TriageModel:
+    def fit(
+        self,
+        frame: pd.DataFrame,
+        labels: Sequence[str],
+        *,
+        sample_weight: np.ndarray | None = None,
+        groups: Sequence[str] | None = None,
+        seed: int = 0,
+        embedder: StaticEmbedder | None = None,
+    ) -> TriageModel:
         """Fit on an event frame; ``groups`` (carrier per row) drive the calibration folds.
 
         ``embedder`` (a distilled sentence-encoder table) adds the embedding member.
@@ -162,40 +211,66 @@ class TriageModel:
         self._fit_core(texts, status, y, w, seed)
         if self.config.calibrate and groups is not None:
             self.temperature_ = self._fit_temperature(texts, status, y, w, g, seed)
-        self.fit_summary_.update({"n_train": len(frame), "n_distinct": len(y),
-                                  "n_classes": len(self.classes_),
-                                  "temperature": self.temperature_})
+        self.fit_summary_.update(
+            {
+                "n_train": len(frame),
+                "n_distinct": len(y),
+                "n_classes": len(self.classes_),
+                "temperature": self.temperature_,
+            }
+        )
         return self
 
-    def _fit_core(self, texts: list[str], status: list[str], y: np.ndarray,
-                  sample_weight: np.ndarray | None, seed: int) -> None:
+    def _fit_core(
+        self,
+        texts: list[str],
+        status: list[str],
+        y: np.ndarray,
+        sample_weight: np.ndarray | None,
+        seed: int,
+    ) -> None:
         cfg = self.config
         self.__dict__.pop("_names", None)
         self.__dict__.pop("_fast_parts", None)
-        self.char_vec_ = TfidfVectorizer(analyzer=cfg.char_analyzer,
-                                         ngram_range=tuple(cfg.char_ngram),
-                                         min_df=cfg.min_df, sublinear_tf=True,
-                                         max_features=cfg.max_features_char, dtype=np.float32)
-        self.word_vec_ = TfidfVectorizer(analyzer="word", ngram_range=tuple(cfg.word_ngram),
-                                         min_df=cfg.min_df, sublinear_tf=True,
-                                         token_pattern=r"[a-z0-9]+",
-                                         max_features=cfg.max_features_word, dtype=np.float32)
+        self.char_vec_ = TfidfVectorizer(
+            analyzer=cfg.char_analyzer,
+            ngram_range=tuple(cfg.char_ngram),
+            min_df=cfg.min_df,
+            sublinear_tf=True,
+            max_features=cfg.max_features_char,
+            dtype=np.float32,
+        )
+        self.word_vec_ = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=tuple(cfg.word_ngram),
+            min_df=cfg.min_df,
+            sublinear_tf=True,
+            token_pattern=r"[a-z0-9]+",
+            max_features=cfg.max_features_word,
+            dtype=np.float32,
+        )
         sample_weight = self._balanced(y, sample_weight)
         xc = self.char_vec_.fit_transform(texts)
         xw = self.word_vec_.fit_transform(texts)
         shared = self._shared(texts, status)
         self.char_clf_ = self._lr(cfg.c_char, seed).fit(
-            sparse.hstack([xc, shared], format="csr"), y, sample_weight=sample_weight)
+            sparse.hstack([xc, shared], format="csr"), y, sample_weight=sample_weight
+        )
         self.word_clf_ = self._lr(cfg.c_word, seed).fit(
-            sparse.hstack([xw, shared], format="csr"), y, sample_weight=sample_weight)
+            sparse.hstack([xw, shared], format="csr"), y, sample_weight=sample_weight
+        )
         self.classes_ = self.char_clf_.classes_
         self.embed_clf_ = None
         if self.embedder_ is not None:
+            if cfg.embed_center:
+                self.embedder_ = self.embedder_.with_centering()
+            if cfg.embed_max_pool and not self.embedder_.max_pool:
+                self.embedder_ = self.embedder_.with_max_pooling()
             if cfg.embed_idf:
                 self.embedder_ = self.embedder_.with_idf(texts)
             self.embed_clf_ = LogisticRegression(
-                C=cfg.c_embed, max_iter=cfg.max_iter * 3, random_state=seed).fit(
-                self.embedder_.encode(texts), y, sample_weight=sample_weight)
+                C=cfg.c_embed, max_iter=cfg.max_iter * 3, random_state=seed
+            ).fit(self.embedder_.encode(texts), y, sample_weight=sample_weight)
 
     def _balanced(self, y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
         """Sample weights times (class weight share) ** -class_balance (1 = "balanced")."""
@@ -207,8 +282,9 @@ class TriageModel:
         return out * len(y) / out.sum()
 
     def _lr(self, c: float, seed: int) -> LogisticRegression:
-        return LogisticRegression(C=c, max_iter=self.config.max_iter, solver="newton-cg",
-                                  random_state=seed)
+        return LogisticRegression(
+            C=c, max_iter=self.config.max_iter, solver="newton-cg", random_state=seed
+        )
 
     def _shared(self, texts: Sequence[str], status: Sequence[str]) -> sparse.csr_matrix:
         cfg = self.config
@@ -217,9 +293,15 @@ class TriageModel:
             blocks.append(_context_matrix(status) * cfg.context_scale)
         return sparse.hstack(blocks, format="csr")
 
-    def _fit_temperature(self, texts: list[str], status: list[str], y: np.ndarray,
-                         sample_weight: np.ndarray | None, groups: np.ndarray,
-                         seed: int) -> float:
+    def _fit_temperature(
+        self,
+        texts: list[str],
+        status: list[str],
+        y: np.ndarray,
+        sample_weight: np.ndarray | None,
+        groups: np.ndarray,
+        seed: int,
+    ) -> float:
         uniq = list(dict.fromkeys(groups.tolist()))
         if len(uniq) < 2:
             return 1.0
@@ -229,10 +311,16 @@ class TriageModel:
         k = min(self.config.calibration_folds, len(uniq))
         fold_of = {uniq[j]: i % k for i, j in enumerate(order)}
         fold = np.array([fold_of[g] for g in groups.tolist()])
-        logits = np.zeros((len(y), len(self.classes_)))
+        members = np.zeros((3, len(y), len(self.classes_)))
         covered = np.zeros(len(y), dtype=bool)
-        full = (self.char_vec_, self.word_vec_, self.char_clf_, self.word_clf_, self.classes_,
-                self.embed_clf_)
+        full = (
+            self.char_vec_,
+            self.word_vec_,
+            self.char_clf_,
+            self.word_clf_,
+            self.classes_,
+            self.embed_clf_,
+        )
         try:
             for f in range(k):
                 test = fold == f
@@ -241,47 +329,69 @@ class TriageModel:
                     continue
                 sub = TriageModel(config=self.config, embedder_=self.embedder_)
                 sw = None if sample_weight is None else sample_weight[train]
-                sub._fit_core([t for t, m in zip(texts, train, strict=True) if m],
-                              [s for s, m in zip(status, train, strict=True) if m],
-                              y[train], sw, seed)
-                part = sub._logits([t for t, m in zip(texts, test, strict=True) if m],
-                                   [s for s, m in zip(status, test, strict=True) if m])
+                sub._fit_core(
+                    [t for t, m in zip(texts, train, strict=True) if m],
+                    [s for s, m in zip(status, train, strict=True) if m],
+                    y[train],
+                    sw,
+                    seed,
+                )
+                part = sub._members(
+                    [t for t, m in zip(texts, test, strict=True) if m],
+                    [s for s, m in zip(status, test, strict=True) if m],
+                )
                 idx = {c: i for i, c in enumerate(self.classes_)}
                 cols = [idx[c] for c in sub.classes_]
-                block = np.full((int(test.sum()), len(self.classes_)), -30.0)
-                block[:, cols] = part
-                logits[test] = block
+                block = np.full((3, int(test.sum()), len(self.classes_)), -30.0)
+                block[:, :, cols] = part
+                members[:, test] = block
                 covered[test] = True
         finally:
-            (self.char_vec_, self.word_vec_, self.char_clf_, self.word_clf_, self.classes_,
-             self.embed_clf_) = full
+            (
+                self.char_vec_,
+                self.word_vec_,
+                self.char_clf_,
+                self.word_clf_,
+                self.classes_,
+                self.embed_clf_,
+            ) = full
         if not covered.any():
             return 1.0
         idx = {c: i for i, c in enumerate(self.classes_)}
         target = np.array([idx[c] for c in y[covered]])
-        z = logits[covered]
+        parts = members[:, covered]
         w = np.ones(len(target)) if sample_weight is None else sample_weight[covered]
+        rows = np.arange(len(target))
 
-        def nll(log_t: float) -> float:
-            p = _softmax(z / np.exp(log_t))
-            return float(-(w * np.log(p[np.arange(len(target)), target] + 1e-12)).sum()
-                         / w.sum())
+        def nll_of(z: np.ndarray) -> float:
+            p = _softmax(z)
+            return float(-(w * np.log(p[rows, target] + 1e-12)).sum() / w.sum())
 
-        res = minimize_scalar(nll, bounds=(-2.0, 2.0), method="bounded")
         self.fit_summary_["oof_rows"] = int(covered.sum())
+        z = np.tensordot(np.array(self._weights()), parts, axes=1)
+        res = minimize_scalar(
+            lambda log_t: nll_of(z / np.exp(log_t)), bounds=(-2.0, 2.0), method="bounded"
+        )
         return float(np.exp(res.x))
 
     # --- inference -------------------------------------------------------------------------
     def _logits(self, texts: Sequence[str], status: Sequence[str]) -> np.ndarray:
         assert self.char_vec_ is not None and self.word_vec_ is not None
         assert self.char_clf_ is not None and self.word_clf_ is not None
+        return np.tensordot(np.array(self._weights()), self._members(texts, status), axes=1)
+
+    def _members(self, texts: Sequence[str], status: Sequence[str]) -> np.ndarray:
+        """Log-probabilities of each member: (character, word, embedding) x rows x classes."""
+        assert self.char_vec_ is not None and self.word_vec_ is not None
+        assert self.char_clf_ is not None and self.word_clf_ is not None
         shared = self._shared(texts, status)
         xc = sparse.hstack([self.char_vec_.transform(texts), shared], format="csr")
         xw = sparse.hstack([self.word_vec_.transform(texts), shared], format="csr")
-        wc, ww, we = self._weights()
-        out = wc * self.char_clf_.predict_log_proba(xc) + ww * self.word_clf_.predict_log_proba(xw)
-        if we > 0 and self.embed_clf_ is not None and self.embedder_ is not None:
-            out += we * self.embed_clf_.predict_log_proba(self.embedder_.encode(texts))
+        out = np.zeros((3, len(texts), len(self.char_clf_.classes_)))
+        out[0] = self.char_clf_.predict_log_proba(xc)
+        out[1] = self.word_clf_.predict_log_proba(xw)
+        if self.embed_clf_ is not None and self.embedder_ is not None:
+            out[2] = self.embed_clf_.predict_log_proba(self.embedder_.encode(texts))
         return out
 
     def _weights(self) -> tuple[float, float, float]:
@@ -291,8 +401,9 @@ class TriageModel:
         total = wc + ww + we
         return wc / total, ww / total, we / total
 
-    def predict_proba_texts(self, texts: Sequence[str],
-                            status: Sequence[str] | None = None) -> np.ndarray:
+    def predict_proba_texts(
+        self, texts: Sequence[str], status: Sequence[str] | None = None
+    ) -> np.ndarray:
         """Calibrated class probabilities (columns ``classes_``) for normalized texts."""
         status = status if status is not None else ["none"] * len(texts)
         return _softmax(self._logits(texts, status) / self.temperature_)
@@ -320,21 +431,28 @@ class TriageModel:
             assert self.char_vec_ is not None and self.word_vec_ is not None
             assert self.char_clf_ is not None and self.word_clf_ is not None
             cached = {
-                "char": (self.char_vec_.build_analyzer(), self.char_vec_.vocabulary_,
-                         self.char_vec_.idf_.astype(np.float64),
-                         np.ascontiguousarray(self.char_clf_.coef_.T),
-                         self.char_clf_.intercept_),
-                "word": (self.word_vec_.build_analyzer(), self.word_vec_.vocabulary_,
-                         self.word_vec_.idf_.astype(np.float64),
-                         np.ascontiguousarray(self.word_clf_.coef_.T),
-                         self.word_clf_.intercept_),
+                "char": (
+                    self.char_vec_.build_analyzer(),
+                    self.char_vec_.vocabulary_,
+                    self.char_vec_.idf_.astype(np.float64),
+                    np.ascontiguousarray(self.char_clf_.coef_.T),
+                    self.char_clf_.intercept_,
+                ),
+                "word": (
+                    self.word_vec_.build_analyzer(),
+                    self.word_vec_.vocabulary_,
+                    self.word_vec_.idf_.astype(np.float64),
+                    np.ascontiguousarray(self.word_clf_.coef_.T),
+                    self.word_clf_.intercept_,
+                ),
             }
             self.__dict__["_fast_parts"] = cached
         return cached
 
     @staticmethod
-    def _tfidf(analyzer: Any, vocab: dict[str, int], idf: np.ndarray,
-               text: str) -> tuple[np.ndarray, np.ndarray]:
+    def _tfidf(
+        analyzer: Any, vocab: dict[str, int], idf: np.ndarray, text: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         counts: dict[int, int] = {}
         for gram in analyzer(text):
             j = vocab.get(gram)
@@ -362,7 +480,7 @@ class TriageModel:
             analyzer, vocab, idf, coef_t, intercept = self._fast()[name]
             idx, val = self._tfidf(analyzer, vocab, idf, text)
             n = len(idf)
-            logits = val @ coef_t[idx] + shared @ coef_t[n:n + N_RULE_FEATURES] + intercept
+            logits = val @ coef_t[idx] + shared @ coef_t[n : n + N_RULE_FEATURES] + intercept
             if ctx is not None:
                 logits = logits + cfg.context_scale * coef_t[n + N_RULE_FEATURES + ctx]
             z += weight * _log_softmax(logits)
@@ -377,8 +495,14 @@ class TriageModel:
         return {"proba": proba, "parts": parts, "embed_proba": embed_p}
 
     # --- explanation ---------------------------------------------------------------------------
-    def explain(self, text: str, label: str, status: str = "none", top: int = 4,
-                scored: dict[str, Any] | None = None) -> list[str]:
+    def explain(
+        self,
+        text: str,
+        label: str,
+        status: str = "none",
+        top: int = 4,
+        scored: dict[str, Any] | None = None,
+    ) -> list[str]:
         """Words of ``text`` (normalized) that pushed towards ``label``, strongest first."""
         scored = scored if scored is not None else self.score_one(text, status)
         k = int(np.flatnonzero(self.classes_ == label)[0])
@@ -397,12 +521,14 @@ class TriageModel:
         lo, hi = self.config.char_ngram
         for word in set(text.split()):
             padded = f" {word} "
-            seen = {padded[i:i + n] for n in range(lo, hi + 1)
-                    for i in range(len(padded) - n + 1)}
+            seen = {
+                padded[i : i + n] for n in range(lo, hi + 1) for i in range(len(padded) - n + 1)
+            }
             contrib[word] = contrib.get(word, 0.0) + sum(grams.get(g, 0.0) for g in seen)
-        words = sorted(((w, c) for w, c in contrib.items()
-                        if c > 0 and len(w) > 1 and w not in _STOPWORDS),
-                       key=lambda x: -x[1])[:top]
+        words = sorted(
+            ((w, c) for w, c in contrib.items() if c > 0 and len(w) > 1 and w not in _STOPWORDS),
+            key=lambda x: -x[1],
+        )[:top]
         out = [f"'{w}' (+{c:.2f})" for w, c in words]
         hits = [h for h in rule_hits(text) if h.label == label]
         if hits:
@@ -419,8 +545,10 @@ class TriageModel:
         cached = self.__dict__.get("_names")
         if cached is None:
             assert self.char_vec_ is not None and self.word_vec_ is not None
-            cached = (self.char_vec_.get_feature_names_out(),
-                      self.word_vec_.get_feature_names_out())
+            cached = (
+                self.char_vec_.get_feature_names_out(),
+                self.word_vec_.get_feature_names_out(),
+            )
             self.__dict__["_names"] = cached
         return cached
 
@@ -434,20 +562,24 @@ class TriageModel:
         return {**self.config.as_params(), "n_rule_features": N_RULE_FEATURES}
 
 
-def predictions_frame(labels: Sequence[str], confidence: np.ndarray, threshold: float,
-                      index: pd.Index | None = None) -> pd.DataFrame:
+def predictions_frame(
+    labels: Sequence[str], confidence: np.ndarray, threshold: float, index: pd.Index | None = None
+) -> pd.DataFrame:
     """The Predictor output columns for labels and confidences."""
     labels = [str(x) for x in labels]
     status = [label_status(x).value for x in labels]
     category = [c.value if (c := label_category(x)) is not None else None for x in labels]
     conf = np.asarray(confidence, dtype=float)
-    return pd.DataFrame({
-        "label": labels,
-        "status": status,
-        "category": pd.Series(category, dtype=object, index=index),
-        "confidence": conf,
-        "needs_review": conf < threshold,
-    }, index=index if index is not None else pd.RangeIndex(len(labels)))
+    return pd.DataFrame(
+        {
+            "label": labels,
+            "status": status,
+            "category": pd.Series(category, dtype=object, index=index),
+            "confidence": conf,
+            "needs_review": conf < threshold,
+        },
+        index=index if index is not None else pd.RangeIndex(len(labels)),
+    )
 
 
 __all__ = ["LABELS", "ModelConfig", "TriageModel", "frame_texts", "predictions_frame"]

@@ -23,7 +23,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
 
 from app.models.enums import ExceptionCategory, TrackingStatus
 
@@ -43,39 +47,68 @@ class Route:
 
 # DESIGN §4, as data.
 ROUTES: Mapping[ExceptionCategory, Route] = {
-    X.ADDRESS_ISSUE: Route("customer service", "high",
-                           "confirm address with the customer, request carrier correction",
-                           "wrong, incomplete or undeliverable address"),
-    X.RECIPIENT_UNAVAILABLE: Route("customer service", "medium",
-                                   "tell the customer, arrange redelivery or pickup point",
-                                   "nobody home, business closed, attempt made, notice left"),
-    X.REFUSED: Route("customer service", "high", "contact customer, start return/refund",
-                     "consignee refused"),
-    X.CUSTOMS_HOLD: Route("trade compliance", "high", "send documents or pay duties",
-                          "clearance, missing documents, duties or taxes due"),
+    X.ADDRESS_ISSUE: Route(
+        "customer service",
+        "high",
+        "confirm address with the customer, request carrier correction",
+        "wrong, incomplete or undeliverable address",
+    ),
+    X.RECIPIENT_UNAVAILABLE: Route(
+        "customer service",
+        "medium",
+        "tell the customer, arrange redelivery or pickup point",
+        "nobody home, business closed, attempt made, notice left",
+    ),
+    X.REFUSED: Route(
+        "customer service", "high", "contact customer, start return/refund", "consignee refused"
+    ),
+    X.CUSTOMS_HOLD: Route(
+        "trade compliance",
+        "high",
+        "send documents or pay duties",
+        "clearance, missing documents, duties or taxes due",
+    ),
     X.DAMAGED: Route("warehouse + claims", "high", "open claim, reship", "parcel damaged"),
-    X.LOST: Route("carrier ops + claims", "critical", "open trace/claim, reship",
-                  "missing, cannot be located"),
-    X.WEATHER_DELAY: Route("customer service", "low",
-                           "proactive delay notice with new ETA",
-                           "weather, natural disaster, force majeure"),
-    X.CARRIER_DELAY: Route("dispatch", "medium", "watch; escalate to carrier past threshold",
-                           "network delay, missed connection, mis-sort, capacity"),
-    X.HELD_BY_CARRIER_SECURITY: Route("trade compliance", "high",
-                                      "provide declaration or arrange return",
-                                      "dangerous goods, prohibited item, regulatory hold"),
-    X.RETURN_TO_SENDER: Route("warehouse", "medium",
-                              "expect return, restock, tell customer", "being returned"),
+    X.LOST: Route(
+        "carrier ops + claims", "critical", "open trace/claim, reship", "missing, cannot be located"
+    ),
+    X.WEATHER_DELAY: Route(
+        "customer service",
+        "low",
+        "proactive delay notice with new ETA",
+        "weather, natural disaster, force majeure",
+    ),
+    X.CARRIER_DELAY: Route(
+        "dispatch",
+        "medium",
+        "watch; escalate to carrier past threshold",
+        "network delay, missed connection, mis-sort, capacity",
+    ),
+    X.HELD_BY_CARRIER_SECURITY: Route(
+        "trade compliance",
+        "high",
+        "provide declaration or arrange return",
+        "dangerous goods, prohibited item, regulatory hold",
+    ),
+    X.RETURN_TO_SENDER: Route(
+        "warehouse", "medium", "expect return, restock, tell customer", "being returned"
+    ),
     X.CANCELLED: Route("dispatch", "medium", "rebook or close", "shipment cancelled"),
-    X.OTHER_EXCEPTION: Route("customer service", "medium", "review",
-                             "an exception that fits none of the categories"),
+    X.OTHER_EXCEPTION: Route(
+        "customer service", "medium", "review", "an exception that fits none of the categories"
+    ),
 }
 NO_ACTION = Route("none", "low", "no action needed", "normal progress")
-LATE_NORMAL = Route("dispatch", "low", "watch: the parcel is late without a carrier exception",
-                    "late, no exception reported")
+LATE_NORMAL = Route(
+    "dispatch",
+    "low",
+    "watch: the parcel is late without a carrier exception",
+    "late, no exception reported",
+)
 MANUAL_REVIEW_TEAM = "customer service"
-MANUAL_REVIEW_ACTION = ("review the carrier event manually: the classifier is not sure "
-                        "(confirm the category, then act)")
+MANUAL_REVIEW_ACTION = (
+    "review the carrier event manually: the classifier is not sure (confirm the category, then act)"
+)
 
 # Priority steps: (threshold, steps). The largest threshold reached applies.
 VALUE_STEPS_EUR: tuple[tuple[float, int], ...] = ((250.0, 1), (1000.0, 2))
@@ -85,9 +118,21 @@ LATE_WATCH_DAYS = 2.0
 
 # Rough conversion to EUR for the value thresholds (order of magnitude is all that matters).
 EUR_PER_UNIT: Mapping[str, float] = {
-    "EUR": 1.0, "USD": 0.92, "GBP": 1.17, "CHF": 1.05, "PLN": 0.23, "SEK": 0.088,
-    "DKK": 0.134, "NOK": 0.086, "CZK": 0.040, "HUF": 0.0025, "BRL": 0.17, "CAD": 0.68,
-    "AUD": 0.61, "JPY": 0.0062, "CNY": 0.13,
+    "EUR": 1.0,
+    "USD": 0.92,
+    "GBP": 1.17,
+    "CHF": 1.05,
+    "PLN": 0.23,
+    "SEK": 0.088,
+    "DKK": 0.134,
+    "NOK": 0.086,
+    "CZK": 0.040,
+    "HUF": 0.0025,
+    "BRL": 0.17,
+    "CAD": 0.68,
+    "AUD": 0.61,
+    "JPY": 0.0062,
+    "CNY": 0.13,
 }
 
 
@@ -102,10 +147,15 @@ class Routing:
     needs_action: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        return {"team": self.team, "priority": self.priority,
-                "suggested_action": self.suggested_action, "summary": self.summary,
-                "explanation": list(self.explanation), "category": self.category,
-                "needs_action": self.needs_action}
+        return {
+            "team": self.team,
+            "priority": self.priority,
+            "suggested_action": self.suggested_action,
+            "summary": self.summary,
+            "explanation": list(self.explanation),
+            "category": self.category,
+            "needs_action": self.needs_action,
+        }
 
 
 def _steps(value: float | None, table: tuple[tuple[float, int], ...]) -> int:
@@ -154,8 +204,9 @@ def bump(priority: Priority, steps: int) -> Priority:
     return PRIORITIES[min(i, len(PRIORITIES) - 1)]
 
 
-def route(classification: Any, context: Mapping[str, Any] | None = None, *,
-          today: date | None = None) -> Routing:
+def route(
+    classification: Any, context: Mapping[str, Any] | None = None, *, today: date | None = None
+) -> Routing:
     """Team, priority, action and a short explanation for one classified event.
 
     ``classification`` is an ``app.triage.classifier.Classification`` (or anything with
@@ -180,18 +231,20 @@ def route(classification: Any, context: Mapping[str, Any] | None = None, *,
         steps = _steps(late, LATE_STEPS_DAYS) - 1 if base is LATE_NORMAL else 0
         priority = bump(base.priority, max(steps, 0))
         ref = _reference(ctx)
-        summary = (f"{ref}{status.value.replace('_', ' ')}"
-                   + (f", {late:g} days late" if base is LATE_NORMAL and late else ""))
+        summary = f"{ref}{status.value.replace('_', ' ')}" + (
+            f", {late:g} days late" if base is LATE_NORMAL and late else ""
+        )
         why.append(f"status {status.value}: not an exception")
         if base is LATE_NORMAL:
             why.append(f"{late:g} days past the promised date")
-        return Routing(base.team, priority, base.action, summary, why, None,
-                       base is LATE_NORMAL)
+        return Routing(base.team, priority, base.action, summary, why, None, base is LATE_NORMAL)
 
     route_row = ROUTES[category] if category is not None else ROUTES[X.OTHER_EXCEPTION]
     priority: Priority = route_row.priority
-    why.append(f"category {category.value if category else 'unclear'}: default "
-               f"{route_row.priority} for {route_row.team}")
+    why.append(
+        f"category {category.value if category else 'unclear'}: default "
+        f"{route_row.priority} for {route_row.team}"
+    )
     v_steps = _steps(value, VALUE_STEPS_EUR)
     if v_steps:
         why.append(f"order value ≈ {value:,.0f} EUR: +{v_steps}")
@@ -215,8 +268,56 @@ def route(classification: Any, context: Mapping[str, Any] | None = None, *,
         summary += f", {late:g} days late"
     if needs_review:
         summary += " - needs manual review"
-    return Routing(team, priority, action, summary, why,
-                   category.value if category else None, True)
+    return Routing(team, priority, action, summary, why, category.value if category else None, True)
+
+
+CONTEXT_COLUMNS = ("order_value", "currency", "customer_tier", "promised_date", "days_late")
+
+
+def route_frame(
+    predictions: pd.DataFrame, events: pd.DataFrame | None = None, *, today: date | None = None
+) -> pd.DataFrame:
+    """``team, priority, suggested_action`` for a batch of classified events.
+
+    ``predictions`` has ``status, category, confidence, needs_review`` per row; ``events`` (same
+    index order) may carry the context columns of ``route`` (``CONTEXT_COLUMNS``). Rows that
+    route alike (same classification outcome and context) are routed once: a batch of ten
+    thousand events is a few hundred distinct routings.
+    """
+    n = len(predictions)
+    ctx_cols = [c for c in CONTEXT_COLUMNS if events is not None and c in events.columns]
+    keys = pd.DataFrame(
+        {
+            "status": predictions["status"].astype(object).to_numpy(),
+            "category": predictions["category"].astype(object).to_numpy(),
+            "needs_review": predictions["needs_review"].astype(bool).to_numpy(),
+            **{c: events[c].astype(object).to_numpy() for c in ctx_cols},  # type: ignore[index]
+        }
+    )
+    codes, uniq = pd.factorize(pd.Index(list(keys.itertuples(index=False, name=None))))
+    routed = []
+    for key in uniq:
+        row = {c: (None if _missing(v) else v) for c, v in zip(keys.columns, key, strict=True)}
+        outcome = SimpleNamespace(
+            status=row["status"],
+            category=row["category"],
+            needs_review=row["needs_review"],
+            confidence=0.0,
+            explanation=[],
+        )
+        r = route(outcome, {c: row[c] for c in ctx_cols}, today=today)
+        routed.append((r.team, r.priority, r.suggested_action))
+    table = np.array(routed, dtype=object).reshape(-1, 3)
+    return pd.DataFrame(
+        table[codes] if n else np.empty((0, 3), object),
+        columns=["team", "priority", "suggested_action"],
+        index=predictions.index,
+    )
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or NaT (what a missing cell of a frame holds)."""
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def _reference(ctx: Mapping[str, Any]) -> str:
@@ -244,4 +345,13 @@ def _status(value: Any) -> TrackingStatus:
         return TrackingStatus.UNKNOWN
 
 
-__all__ = ["PRIORITIES", "ROUTES", "Routing", "bump", "days_late", "route", "value_eur"]
+__all__ = [
+    "PRIORITIES",
+    "ROUTES",
+    "Routing",
+    "bump",
+    "days_late",
+    "route",
+    "route_frame",
+    "value_eur",
+]

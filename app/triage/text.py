@@ -11,7 +11,11 @@ rule or model looks at an event, it becomes one plain string:
   they mean something only inside one carrier's table, which is the code table's job;
 * legacy abbreviations expanded from a table (``cnee`` → ``consignee``);
 * digits collapsed to ``0`` so times, dates and house numbers do not become vocabulary;
-* British and American spellings unified (``centre``/``center``, ``canceled``/``cancelled``).
+* British and American spellings unified (``centre``/``center``, ``canceled``/``cancelled``);
+* carrier brand names become ``carrier`` and well-known place names ``place`` (``UPS`` →
+  ``carrier``, ``LEIPZIG - GERMANY`` → ``place place``): a model that learns "ups" or "leipzig"
+  as evidence for a category has learnt one carrier's network, which is exactly what a carrier
+  never seen does not share. The lists are general knowledge, not any evaluation data.
 
 Everything here is a pure function of the event, cheap enough for the single-event path.
 """
@@ -128,8 +132,62 @@ SPELLING: Mapping[str, str] = {
     "travelling": "traveling",
 }
 
-_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "œ": "oe",
-                       "đ": "d", "ı": "i"})
+
+def _wordset(*lines: str) -> frozenset[str]:
+    """A set of words written as lines of space-separated words (long lists stay readable)."""
+    return frozenset(" ".join(lines).split())
+
+
+# Carrier brands (single words after folding) and two-word brands (``royal mail``).
+CARRIER_BRANDS: frozenset[str] = _wordset(
+    "ups dhl fedex usps tnt dpd gls hermes evri postnl bpost colissimo chronopost geodis "
+    "parcelforce yodel purolator ontrac lasership aramex inpost correos seur mrw brt sda "
+    "postnord budbee instabox cainiao yunexpress sagawa yamato startrack auspost nzpost "
+    "canpar loomis dachser schenker kuehne nagel xpo estes saia odfl abf rrts fedx amazon "
+    "shipx packeta zasilkovna ppl posti postex omniva venipak sameday fan cargus speedy econt "
+    "acs elta ptt ems sfexpress jnt postnova parcelo velox lowlands atlas swiftair"
+)
+CARRIER_BRAND_PAIRS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("royal", "mail"),
+        ("deutsche", "post"),
+        ("la", "poste"),
+        ("poste", "italiane"),
+        ("swiss", "post"),
+        ("austrian", "post"),
+        ("canada", "post"),
+        ("australia", "post"),
+        ("japan", "post"),
+        ("poczta", "polska"),
+        ("ceska", "posta"),
+        ("an", "post"),
+        ("sf", "express"),
+        ("china", "post"),
+        ("india", "post"),
+        ("korea", "post"),
+        ("mail", "innovations"),
+    }
+)
+# Countries and large logistics cities: where a scan happened says nothing about what happened.
+PLACES: frozenset[str] = _wordset(
+    "germany deutschland netherlands nederland holland belgium belgie belgique france poland "
+    "polska austria switzerland italy spain portugal denmark sweden norway finland ireland "
+    "czech czechia slovakia hungary romania bulgaria greece croatia slovenia lithuania latvia "
+    "estonia luxembourg uk england scotland wales britain usa america canada mexico brazil "
+    "china japan korea india singapore australia turkey emirates amsterdam rotterdam utrecht "
+    "eindhoven tilburg venlo hague antwerp antwerpen brussels bruxelles liege mechelen gent "
+    "ghent berlin hamburg munich munchen cologne koln frankfurt leipzig dortmund duisburg "
+    "dusseldorf stuttgart hannover hanover bremen nuremberg nurnberg bonn essen kassel paris "
+    "lyon marseille lille toulouse roissy warsaw warszawa krakow wroclaw poznan gdansk lodz "
+    "katowice prague praha vienna wien zurich basel geneva milan milano rome roma bologna "
+    "madrid barcelona valencia lisbon copenhagen stockholm oslo helsinki dublin london "
+    "birmingham manchester coventry budapest bucharest athens louisville memphis indianapolis "
+    "chicago atlanta dallas houston ontario newark philadelphia cincinnati hong kong shanghai "
+    "shenzhen tokyo seoul dubai sydney toronto montreal"
+)
+_FOLD = str.maketrans(
+    {"ł": "l", "Ł": "L", "ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "œ": "oe", "đ": "d", "ı": "i"}
+)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _TOKEN = re.compile(r"[a-z]+|[0-9]+")
 _CODE_PART = re.compile(r"[A-Za-z]+")
@@ -171,7 +229,15 @@ def normalize(text: str | None) -> str:
             out.append("0")
             continue
         word = ABBREVIATIONS.get(tok, tok)
-        out.append(SPELLING.get(word, word))
+        word = SPELLING.get(word, word)
+        if word in CARRIER_BRANDS:
+            word = "carrier"
+        elif word in PLACES:
+            word = "place"
+        elif out and (out[-1], word) in CARRIER_BRAND_PAIRS:
+            out[-1] = "carrier"
+            continue
+        out.append(word)
     return " ".join(out)
 
 
@@ -191,4 +257,14 @@ def words(text: str) -> list[str]:
     return text.split()
 
 
-__all__ = ["ABBREVIATIONS", "SPELLING", "code_words", "event_text", "fold", "normalize", "words"]
+__all__ = [
+    "ABBREVIATIONS",
+    "CARRIER_BRANDS",
+    "PLACES",
+    "SPELLING",
+    "code_words",
+    "event_text",
+    "fold",
+    "normalize",
+    "words",
+]

@@ -26,7 +26,8 @@ PREDICTOR_COLUMNS = {"status", "category", "confidence", "needs_review"}
 
 
 def test_model_beats_keyword_baseline_on_a_held_out_simulated_carrier(
-        model: TriageModel, split_frames: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    model: TriageModel, split_frames: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
     _, test = split_frames
     pred = model.predict(masked(test))
     base = KeywordBaseline().predict(masked(test))
@@ -38,10 +39,11 @@ def test_model_beats_keyword_baseline_on_a_held_out_simulated_carrier(
 
 
 def test_confidence_is_calibrated_on_the_unseen_carrier(
-        model: TriageModel, split_frames: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    model: TriageModel, split_frames: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
     _, test = split_frames
     pred = model.predict(masked(test))
-    correct = (pred["label"].to_numpy() == test["label"].to_numpy())
+    correct = pred["label"].to_numpy() == test["label"].to_numpy()
     conf = pred["confidence"].to_numpy()
     assert expected_calibration_error(conf, correct) < 0.12
     # Confidence bins: the confident half is right more often than the unsure half.
@@ -63,17 +65,26 @@ def test_needs_review_below_threshold(model: TriageModel) -> None:
     c = strict.classify({"carrier": "newco", "description": "xq zzv blorp"})
     assert c.needs_review and c.source == "model"
     assert any("manual review" in line for line in c.explanation)
-    frame = pd.DataFrame({"carrier": ["newco"] * 3, "code": [None] * 3,
-                          "description": ["Delivered", "xq zzv blorp", "Parcel damaged"]})
+    frame = pd.DataFrame(
+        {
+            "carrier": ["newco"] * 3,
+            "code": [None] * 3,
+            "description": ["Delivered", "xq zzv blorp", "Parcel damaged"],
+        }
+    )
     out = ExceptionClassifier(model, review_threshold=0.6).classify_batch(frame)
     assert (out["needs_review"] == (out["confidence"] < 0.6)).all()
 
 
 def test_explanation_names_words_present_in_the_text(model: TriageModel) -> None:
     clf = ExceptionClassifier(model)
-    texts = ["The receiver refused the delivery", "Parcel damaged during sorting",
-             "Severe snow storm in the region delays deliveries",
-             "Customs: commercial invoice missing", "Arrived at sort facility Leipzig"]
+    texts = [
+        "The receiver refused the delivery",
+        "Parcel damaged during sorting",
+        "Severe snow storm in the region delays deliveries",
+        "Customs: commercial invoice missing",
+        "Arrived at sort facility Leipzig",
+    ]
     for text in texts:
         c = clf.classify({"carrier": "newco", "description": text})
         assert c.explanation, text
@@ -98,15 +109,15 @@ def test_obvious_texts_of_a_new_carrier(model: TriageModel) -> None:
     assert ok.status is TrackingStatus.DELIVERED and ok.category is None
 
 
-def test_code_table_comes_first_and_generic_codes_defer_to_the_text(
-        model: TriageModel) -> None:
+def test_code_table_comes_first_and_generic_codes_defer_to_the_text(model: TriageModel) -> None:
     for clf in (ExceptionClassifier(model), ExceptionClassifier()):
         c = clf.classify({"carrier": "ups", "code": "RF", "description": "whatever"})
         assert c.source == "code_table"
         assert c.category is ExceptionCategory.REFUSED and c.confidence == 1.0
         # FedEx "DE" only says "delivery exception": the words decide the category.
-        g = clf.classify({"carrier": "fedex", "code": "DE",
-                          "description": "Customer refused the package"})
+        g = clf.classify(
+            {"carrier": "fedex", "code": "DE", "description": "Customer refused the package"}
+        )
         assert g.source in ("model", "keywords")
         assert g.status is TrackingStatus.EXCEPTION
         assert g.category is ExceptionCategory.REFUSED
@@ -115,19 +126,31 @@ def test_code_table_comes_first_and_generic_codes_defer_to_the_text(
         assert u.source != "code_table" and u.status is TrackingStatus.OUT_FOR_DELIVERY
 
 
-def test_batch_agrees_with_single_event(model: TriageModel,
-                                        split_frames: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+def test_batch_agrees_with_single_event(
+    model: TriageModel, split_frames: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
     _, test = split_frames
-    sample = pd.concat([test.head(40), pd.DataFrame({
-        "carrier": ["ups", "fedex"], "code": ["RF", "DE"],
-        "description": ["x", "Recipient not home"], "status_so_far": ["none", "none"]})],
-        ignore_index=True)
+    sample = pd.concat(
+        [
+            test.head(40),
+            pd.DataFrame(
+                {
+                    "carrier": ["ups", "fedex"],
+                    "code": ["RF", "DE"],
+                    "description": ["x", "Recipient not home"],
+                    "status_so_far": ["none", "none"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     for clf in (ExceptionClassifier(model), ExceptionClassifier()):
         batch = clf.classify_batch(sample, explain=True)
         single = [clf.classify(r) for r in sample.to_dict("records")]
         assert batch["status"].tolist() == [c.status.value for c in single]
-        assert batch["category"].tolist() == [c.category.value if c.category else None
-                                              for c in single]
+        assert batch["category"].tolist() == [
+            c.category.value if c.category else None for c in single
+        ]
         assert np.allclose(batch["confidence"], [c.confidence for c in single], atol=1e-4)
         assert batch["source"].tolist() == [c.source for c in single]
         assert batch["explanation"].str.len().gt(0).all()
@@ -141,9 +164,9 @@ def test_single_event_path_equals_the_batch_arithmetic(model: TriageModel) -> No
             assert np.allclose(fast, full, atol=1e-5), (text, status)
 
 
-def test_predictor_contract_and_pickling(model: TriageModel,
-                                         split_frames: tuple[pd.DataFrame, pd.DataFrame]
-                                         ) -> None:
+def test_predictor_contract_and_pickling(
+    model: TriageModel, split_frames: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
     _, test = split_frames
     frame = test[["carrier", "code", "description", "status_so_far"]].head(25)
     for predictor in (model, KeywordBaseline(), baseline_predictor()):
@@ -187,10 +210,12 @@ def test_keyword_baseline_reads_several_languages() -> None:
 
 def test_normalization() -> None:
     assert normalize("CNEE ADDR INCORR - DLVY ATT 2") == (
-        "consignee address incorrect delivery attempt 0")
+        "consignee address incorrect delivery attempt 0"
+    )
     assert normalize("Przesyłka doręczona") == "przesylka doreczona"
     assert event_text("Pakket niet thuis", "NOT_HOME_RETURN") == (
-        "pakket niet thuis not home return")
+        "pakket niet thuis not home return"
+    )
     assert event_text("Delivered", "H3") == "delivered"
     assert event_text(None, None) == ""
 

@@ -16,28 +16,37 @@ from app.triage.classifier_model import ModelConfig, TriageModel
 from training.triage.cli import triage_app
 from training.triage.spec import INPUT_COLUMNS, TriageSpec
 
-EVENTS = pd.DataFrame({
-    "carrier": ["ups", "newco", "newco", "fedex", "newco"],
-    "code": ["RF", "", "X1", "DE", ""],
-    "description": ["Refused by receiver", "Parcel delivered to neighbour",
-                    "Held in customs: commercial invoice missing", "Recipient not home",
-                    "Shipment damaged in transit"],
-})
+EVENTS = pd.DataFrame(
+    {
+        "carrier": ["ups", "newco", "newco", "fedex", "newco"],
+        "code": ["RF", "", "X1", "DE", ""],
+        "description": [
+            "Refused by receiver",
+            "Parcel delivered to neighbour",
+            "Held in customs: commercial invoice missing",
+            "Recipient not home",
+            "Shipment damaged in transit",
+        ],
+    }
+)
 
 
-def test_batch_classify_cli_uses_the_baseline_without_a_registry(tmp_path: Path,
-                                                                 monkeypatch) -> None:
+def test_batch_classify_cli_uses_the_baseline_without_a_registry(
+    tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'none' / 'mlflow.db'}")
     src, out = tmp_path / "events.csv", tmp_path / "out.csv"
     EVENTS.to_csv(src, index=False)
-    result = CliRunner().invoke(triage_app, ["classify", "--input", str(src), "--output",
-                                             str(out), "--explain"])
+    result = CliRunner().invoke(
+        triage_app, ["classify", "--input", str(src), "--output", str(out), "--explain"]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["rows"] == 5 and summary["classifier"].startswith("baseline")
     frame = pd.read_csv(out)
-    assert {"status", "category", "confidence", "needs_review", "source",
-            "explanation"} <= set(frame.columns)
+    assert {"status", "category", "confidence", "needs_review", "source", "explanation"} <= set(
+        frame.columns
+    )
     assert frame.loc[0, "source"] == "code_table" and frame.loc[0, "category"] == "refused"
     assert frame.loc[2, "category"] == "customs_hold"
     assert frame.loc[3, "category"] == "recipient_unavailable"
@@ -49,16 +58,22 @@ def test_batch_classify_cli_uses_the_baseline_without_a_registry(tmp_path: Path,
 def test_classify_cli_rejects_a_file_without_text(tmp_path: Path) -> None:
     src = tmp_path / "bad.csv"
     pd.DataFrame({"carrier": ["x"]}).to_csv(src, index=False)
-    result = CliRunner().invoke(triage_app, ["classify", "--input", str(src), "--output",
-                                             str(tmp_path / "o.csv"), "--baseline"])
+    result = CliRunner().invoke(
+        triage_app,
+        ["classify", "--input", str(src), "--output", str(tmp_path / "o.csv"), "--baseline"],
+    )
     assert result.exit_code == 2
 
 
 def test_spec_contract_without_real_texts(tmp_path: Path) -> None:
-    spec = TriageSpec(ModelConfig(use_embedding=False, calibrate=False),
-                      real_dir=tmp_path / "absent", sim_days=45)
+    spec = TriageSpec(
+        ModelConfig(use_embedding=False, calibrate=False), real_dir=tmp_path / "absent", sim_days=45
+    )
     assert (spec.name, spec.registered_name, spec.primary_metric) == (
-        "triage", "waybill-triage", "macro_f1")
+        "triage",
+        "waybill-triage",
+        "macro_f1",
+    )
     dataset = spec.load(tmp_path)  # no tables there: a simulated history is used
     assert set(dataset.frame["source"]) == {"simulator", "synthetic"}
     split = spec.split(dataset)
@@ -72,8 +87,12 @@ def test_spec_contract_without_real_texts(tmp_path: Path) -> None:
     assert got["macro_f1"] > base["macro_f1"]
     example = spec.input_example(dataset)
     assert list(example.columns) == INPUT_COLUMNS and len(example) == 5
-    assert set(model.predict(example).columns) >= {"status", "category", "confidence",
-                                                   "needs_review"}
+    assert set(model.predict(example).columns) >= {
+        "status",
+        "category",
+        "confidence",
+        "needs_review",
+    }
     assert spec.params()["holdout_family"] == "DHL"
 
 
@@ -86,8 +105,7 @@ def test_spec_reads_exported_tables(tmp_path: Path) -> None:
     dataset = TriageSpec(real_dir=tmp_path / "absent").load(tmp_path)
     sim = dataset.frame[dataset.frame["source"] == "simulator"]
     assert len(sim) > 100
-    assert set(sim["carrier"]) <= {"parcelo", "swiftair", "postnova", "lowlands", "velox",
-                                   "atlas"}
+    assert set(sim["carrier"]) <= {"parcelo", "swiftair", "postnova", "lowlands", "velox", "atlas"}
 
 
 def test_static_embedder_tokenizes_pools_and_pickles() -> None:
@@ -104,23 +122,23 @@ def test_static_embedder_tokenizes_pools_and_pickles() -> None:
     assert np.allclose(again.encode(["recipient not home"]), emb.encode(["recipient not home"]))
 
 
-def test_model_with_an_embedding_member(split_frames: tuple[pd.DataFrame, pd.DataFrame]
-                                        ) -> None:
+def test_model_with_an_embedding_member(split_frames: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     train, test = split_frames
     train = train.groupby("family").head(300)
     vocab = sorted({w for t in train["description"].str.lower().str.split() for w in t})
     rng = np.random.default_rng(1)
     emb = StaticEmbedder(vocab, rng.normal(size=(len(vocab), 16)))
     model = TriageModel(ModelConfig(calibrate=False)).fit(
-        train, train["label"].tolist(), embedder=emb)
+        train, train["label"].tolist(), embedder=emb
+    )
     assert model.embed_clf_ is not None
     out = model.predict(test[INPUT_COLUMNS].head(30))
     assert out["confidence"].between(0, 1).all()
-    assert any("sentence embedding" in line
-               for line in model.explain("parcel damaged", "damaged"))
+    assert any("sentence embedding" in line for line in model.explain("parcel damaged", "damaged"))
     for text in ("parcel damaged", "recipient not home", ""):
-        assert np.allclose(model.score_one(text)["proba"],
-                           model.predict_proba_texts([text])[0], atol=1e-5)
+        assert np.allclose(
+            model.score_one(text)["proba"], model.predict_proba_texts([text])[0], atol=1e-5
+        )
     clone = pickle.loads(pickle.dumps(model))
     pd.testing.assert_frame_equal(clone.predict(test[INPUT_COLUMNS].head(30)), out)
 

@@ -20,8 +20,14 @@ from training.triage.synth import synthetic_wording
 def test_unseen_family_fast(real_frame: pd.DataFrame) -> None:
     train_real = real_frame[real_frame["family"] == "UPS"]
     test = real_frame[real_frame["family"] == "DHL"]
-    train = pd.concat([simulator_events(seed=3, days=40, shipments_per_day=80),
-                       synthetic_wording(seed=3), train_real], ignore_index=True)
+    train = pd.concat(
+        [
+            simulator_events(seed=3, days=40, shipments_per_day=80),
+            synthetic_wording(seed=3),
+            train_real,
+        ],
+        ignore_index=True,
+    )
     model = fit_model(train, ModelConfig(use_embedding=False, calibrate=False), seed=0)
     pred = model.predict(masked(test))
     base = KeywordBaseline().predict(masked(test))
@@ -33,8 +39,7 @@ def test_unseen_family_fast(real_frame: pd.DataFrame) -> None:
 
 
 def test_nothing_of_the_held_out_family_is_trained_on(real_frame: pd.DataFrame) -> None:
-    dataset = TriageDataset(pd.concat([synthetic_wording(seed=1), real_frame],
-                                      ignore_index=True))
+    dataset = TriageDataset(pd.concat([synthetic_wording(seed=1), real_frame], ignore_index=True))
     assert dataset.families == ["DHL", "UPS"]
     for family in dataset.families:
         train = dataset.without_family(family)
@@ -53,7 +58,7 @@ def test_leave_one_family_out_full_protocol(real_frame: pd.DataFrame) -> None:
     report = leave_one_family_out(build_dataset(), synthetic_only=False)
     assert report.pooled is not None
     model, base = report.pooled.model, report.pooled.baseline
-    assert model["macro_f1"] >= 0.76, report.table()
+    assert model["macro_f1"] >= 0.77, report.table()
     assert model["exception_f1"] >= 0.93, report.table()
     assert model["macro_f1"] > base["macro_f1"] + 0.07, report.table()
     for fold in report.folds:

@@ -14,12 +14,16 @@ from app.triage.routing import PRIORITIES, ROUTES, bump, days_late, route, value
 X = ExceptionCategory
 
 
-def _exc(category: ExceptionCategory, confidence: float = 0.9,
-         needs_review: bool = False) -> Classification:
-    status = {X.RETURN_TO_SENDER: TrackingStatus.RETURN_TO_SENDER,
-              X.CANCELLED: TrackingStatus.CANCELLED}.get(category, TrackingStatus.EXCEPTION)
-    return Classification(status, category, confidence, needs_review, ["'refused' (+1.20)"],
-                          "model")
+def _exc(
+    category: ExceptionCategory, confidence: float = 0.9, needs_review: bool = False
+) -> Classification:
+    status = {
+        X.RETURN_TO_SENDER: TrackingStatus.RETURN_TO_SENDER,
+        X.CANCELLED: TrackingStatus.CANCELLED,
+    }.get(category, TrackingStatus.EXCEPTION)
+    return Classification(
+        status, category, confidence, needs_review, ["'refused' (+1.20)"], "model"
+    )
 
 
 def test_every_category_has_a_route_matching_the_design_table() -> None:
@@ -50,8 +54,9 @@ def test_value_tier_and_lateness_raise_priority() -> None:
     assert vip.priority == "high"
     late = route(_exc(X.WEATHER_DELAY), {"days_late": 6})
     assert late.priority == "high"
-    everything = route(_exc(X.CARRIER_DELAY), {"order_value": 5000, "customer_tier": "vip",
-                                               "days_late": 9})
+    everything = route(
+        _exc(X.CARRIER_DELAY), {"order_value": 5000, "customer_tier": "vip", "days_late": 9}
+    )
     assert everything.priority == "critical"
     assert any("vip" in line for line in everything.explanation)
     assert any("days late" in line for line in everything.explanation)
@@ -63,8 +68,7 @@ def test_currency_conversion_and_promised_date() -> None:
     assert value_eur("abc", "EUR") is None
     assert days_late({"promised_date": "2026-01-01"}, today=date(2026, 1, 4)) == 3
     assert days_late({"days_late": 2.5, "promised_date": "2020-01-01"}) == 2.5
-    r = route(_exc(X.CARRIER_DELAY), {"promised_date": date(2026, 1, 1)},
-              today=date(2026, 1, 7))
+    r = route(_exc(X.CARRIER_DELAY), {"promised_date": date(2026, 1, 1)}, today=date(2026, 1, 7))
     assert r.priority == "critical" or r.priority == "high"
     assert "6 days late" in r.summary
 
@@ -96,37 +100,59 @@ def test_summary_and_explanation_carry_the_signals() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(category=st.sampled_from(list(ExceptionCategory)),
-       v1=st.floats(0, 50_000, allow_nan=False), v2=st.floats(0, 50_000, allow_nan=False),
-       d1=st.floats(-10, 60, allow_nan=False), d2=st.floats(-10, 60, allow_nan=False),
-       tier=st.sampled_from(["standard", "plus", "vip"]),
-       currency=st.sampled_from(["EUR", "USD", "PLN", "GBP", "XYZ"]))
+@given(
+    category=st.sampled_from(list(ExceptionCategory)),
+    v1=st.floats(0, 50_000, allow_nan=False),
+    v2=st.floats(0, 50_000, allow_nan=False),
+    d1=st.floats(-10, 60, allow_nan=False),
+    d2=st.floats(-10, 60, allow_nan=False),
+    tier=st.sampled_from(["standard", "plus", "vip"]),
+    currency=st.sampled_from(["EUR", "USD", "PLN", "GBP", "XYZ"]),
+)
 def test_priority_is_monotone_in_order_value_and_days_late(
-        category: ExceptionCategory, v1: float, v2: float, d1: float, d2: float, tier: str,
-        currency: str) -> None:
+    category: ExceptionCategory,
+    v1: float,
+    v2: float,
+    d1: float,
+    d2: float,
+    tier: str,
+    currency: str,
+) -> None:
     lo_v, hi_v = sorted((v1, v2))
     lo_d, hi_d = sorted((d1, d2))
     rank = PRIORITIES.index
     c = _exc(category)
-    low = route(c, {"order_value": lo_v, "currency": currency, "days_late": lo_d,
-                    "customer_tier": tier})
-    more_value = route(c, {"order_value": hi_v, "currency": currency, "days_late": lo_d,
-                           "customer_tier": tier})
-    later = route(c, {"order_value": lo_v, "currency": currency, "days_late": hi_d,
-                      "customer_tier": tier})
+    low = route(
+        c, {"order_value": lo_v, "currency": currency, "days_late": lo_d, "customer_tier": tier}
+    )
+    more_value = route(
+        c, {"order_value": hi_v, "currency": currency, "days_late": lo_d, "customer_tier": tier}
+    )
+    later = route(
+        c, {"order_value": lo_v, "currency": currency, "days_late": hi_d, "customer_tier": tier}
+    )
     assert rank(more_value.priority) >= rank(low.priority)
     assert rank(later.priority) >= rank(low.priority)
     assert rank(low.priority) >= rank(ROUTES[category].priority)
 
 
 @settings(max_examples=100, deadline=None)
-@given(category=st.sampled_from(list(ExceptionCategory)),
-       value=st.floats(0, 10_000, allow_nan=False), late=st.floats(-5, 30, allow_nan=False))
-def test_priority_is_monotone_in_customer_tier(category: ExceptionCategory, value: float,
-                                               late: float) -> None:
-    ranks = [PRIORITIES.index(route(_exc(category), {"order_value": value, "days_late": late,
-                                                     "customer_tier": t}).priority)
-             for t in ("standard", "plus", "vip")]
+@given(
+    category=st.sampled_from(list(ExceptionCategory)),
+    value=st.floats(0, 10_000, allow_nan=False),
+    late=st.floats(-5, 30, allow_nan=False),
+)
+def test_priority_is_monotone_in_customer_tier(
+    category: ExceptionCategory, value: float, late: float
+) -> None:
+    ranks = [
+        PRIORITIES.index(
+            route(
+                _exc(category), {"order_value": value, "days_late": late, "customer_tier": t}
+            ).priority
+        )
+        for t in ("standard", "plus", "vip")
+    ]
     assert ranks == sorted(ranks)
 
 

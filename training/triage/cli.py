@@ -3,7 +3,9 @@
 * ``evaluate`` — the leave-one-family-out table (baseline vs model per held-out family, pooled,
   and trained on no real text at all); ``--log-mlflow`` logs it beside the baseline.
 * ``classify --input events.csv --output out.csv`` — batch classification with the registered
-  champion (through ``app.triage.models.ModelManager``) or, without one, the baseline.
+  champion (through ``app.triage.models.ModelManager``) or, without one, the baseline; each
+  row gets ``status, category, confidence, needs_review, source`` and its routing ``team,
+  priority, suggested_action`` (context columns such as ``order_value`` are used when present).
 * ``bench`` — single-event latency percentiles and 10,000-event batch time.
 
 Each command ends with one JSON line for scripts.
@@ -18,11 +20,14 @@ from typing import Any
 
 import typer
 
-triage_app = typer.Typer(help="Exception triage: evaluate, classify, benchmark.",
-                         no_args_is_help=True)
+triage_app = typer.Typer(
+    help="Exception triage: evaluate, classify, benchmark.", no_args_is_help=True
+)
 
-TRACKING_HELP = ("MLflow tracking/registry URI (default: MLFLOW_TRACKING_URI, else "
-                 "WAYBILL_MLFLOW_TRACKING_URI, else sqlite:///./var/mlflow.db).")
+TRACKING_HELP = (
+    "MLflow tracking/registry URI (default: MLFLOW_TRACKING_URI, else "
+    "WAYBILL_MLFLOW_TRACKING_URI, else sqlite:///./var/mlflow.db)."
+)
 
 
 @triage_app.callback()
@@ -33,12 +38,15 @@ def _group() -> None:
 @triage_app.command("evaluate")
 def evaluate_cmd(
     data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Where carrier-events-dev.csv lies (default ../shared/data "
-        "beside the repository)."),
+        None,
+        "--data-dir",
+        help="Where carrier-events-dev.csv lies (default ../shared/data beside the repository).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed of the fits."),
     per_class: bool = typer.Option(False, "--per-class", help="Also print F1 per label."),
-    no_real_row: bool = typer.Option(True, "--no-real-row/--skip-no-real-row",
-                                     help="Also train on no real text at all."),
+    no_real_row: bool = typer.Option(
+        True, "--no-real-row/--skip-no-real-row", help="Also train on no real text at all."
+    ),
     log_mlflow: bool = typer.Option(False, "--log-mlflow", help="Log the run to MLflow."),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
 ) -> None:
@@ -51,13 +59,15 @@ def evaluate_cmd(
     t0 = time.perf_counter()
     dataset = build_dataset(data_dir)
     if not dataset.families:
-        typer.echo("no real carrier texts found (carrier-events-dev.csv): nothing to hold out",
-                   err=True)
+        typer.echo(
+            "no real carrier texts found (carrier-events-dev.csv): nothing to hold out", err=True
+        )
         raise typer.Exit(code=2)
     config = default_config()
     report = leave_one_family_out(dataset, config, seed=seed, synthetic_only=no_real_row)
-    typer.echo(f"training rows: {dataset.describe()}; families held out: "
-               f"{', '.join(dataset.families)}")
+    typer.echo(
+        f"training rows: {dataset.describe()}; families held out: {', '.join(dataset.families)}"
+    )
     typer.echo(report.table())
     if per_class and report.pooled is not None and report.pooled.predictions is not None:
         preds = report.pooled.predictions
@@ -69,15 +79,24 @@ def evaluate_cmd(
     if log_mlflow:
         run_id = _log_evaluation(report, dataset.describe(), tracking_uri)
         typer.echo(f"logged to MLflow run {run_id}")
-    typer.echo(json.dumps({
-        "unseen_family_macro_f1": round(summary["unseen_family_macro_f1"], 4),
-        "unseen_family_exception_f1": round(summary["unseen_family_exception_f1"], 4),
-        "unseen_family_accuracy": round(summary["unseen_family_accuracy"], 4),
-        "baseline_unseen_family_macro_f1": round(summary["baseline_unseen_family_macro_f1"], 4),
-        "baseline_unseen_family_exception_f1": round(
-            summary["baseline_unseen_family_exception_f1"], 4),
-        "per_family": {f.name: round(f.model["macro_f1"], 4) for f in report.folds},
-        "run_id": run_id, "seconds": round(time.perf_counter() - t0, 1)}))
+    typer.echo(
+        json.dumps(
+            {
+                "unseen_family_macro_f1": round(summary["unseen_family_macro_f1"], 4),
+                "unseen_family_exception_f1": round(summary["unseen_family_exception_f1"], 4),
+                "unseen_family_accuracy": round(summary["unseen_family_accuracy"], 4),
+                "baseline_unseen_family_macro_f1": round(
+                    summary["baseline_unseen_family_macro_f1"], 4
+                ),
+                "baseline_unseen_family_exception_f1": round(
+                    summary["baseline_unseen_family_exception_f1"], 4
+                ),
+                "per_family": {f.name: round(f.model["macro_f1"], 4) for f in report.folds},
+                "run_id": run_id,
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
+        )
+    )
 
 
 def _log_evaluation(report: Any, sources: dict[str, int], uri: str | None) -> str:
@@ -91,8 +110,13 @@ def _log_evaluation(report: Any, sources: dict[str, int], uri: str | None) -> st
         client = tracking.client(resolved)
         exp = tracking.experiment_id(client, "triage", resolved)
         with mlflow.start_run(experiment_id=exp, run_name="triage-leave-one-family-out") as run:
-            mlflow.set_tags({"waybill.model": "triage", "waybill.kind": "evaluation",
-                             "waybill.protocol": "leave-one-family-out"})
+            mlflow.set_tags(
+                {
+                    "waybill.model": "triage",
+                    "waybill.kind": "evaluation",
+                    "waybill.protocol": "leave-one-family-out",
+                }
+            )
             params = {k: str(v) for k, v in report.config.items()}
             params.update({f"rows_{k}": str(v) for k, v in sources.items()})
             mlflow.log_params(params)
@@ -101,8 +125,7 @@ def _log_evaluation(report: Any, sources: dict[str, int], uri: str | None) -> st
             return str(run.info.run_id)
 
 
-def load_classifier(tracking_uri: str | None = None, *, baseline: bool = False
-                    ) -> tuple[Any, str]:
+def load_classifier(tracking_uri: str | None = None, *, baseline: bool = False) -> tuple[Any, str]:
     """The serving classifier: champion via ``ModelManager`` when registered, else baseline."""
     from app.triage.classifier import ExceptionClassifier
 
@@ -113,8 +136,9 @@ def load_classifier(tracking_uri: str | None = None, *, baseline: bool = False
         from app.triage.registry import resolve_tracking_uri
     except ImportError:  # serving registry not available: no model to load
         return ExceptionClassifier(), "baseline (no model registry)"
-    manager = ModelManager(resolve_tracking_uri(tracking_uri), names=("triage",),
-                           refresh_seconds=None)
+    manager = ModelManager(
+        resolve_tracking_uri(tracking_uri), names=("triage",), refresh_seconds=None
+    )
     served = manager.get("triage")
     classifier = ExceptionClassifier(served.predictor)
     if not classifier.uses_model:
@@ -124,16 +148,23 @@ def load_classifier(tracking_uri: str | None = None, *, baseline: bool = False
 
 @triage_app.command("classify")
 def classify_cmd(
-    input_path: Path = typer.Option(..., "--input", exists=True, dir_okay=False,
-                                    help="CSV of events: carrier, code, description "
-                                    "(raw_code/raw_description accepted), status_so_far."),
+    input_path: Path = typer.Option(
+        ...,
+        "--input",
+        exists=True,
+        dir_okay=False,
+        help="CSV of events: carrier, code, description "
+        "(raw_code/raw_description accepted), status_so_far.",
+    ),
     output: Path = typer.Option(..., "--output", help="CSV to write (input + predictions)."),
     explain: bool = typer.Option(False, "--explain", help="Add an explanation per row."),
     baseline: bool = typer.Option(False, "--baseline", help="Use the baseline, not the model."),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
 ) -> None:
-    """Classify a CSV of tracking events in one batch."""
+    """Classify a CSV of tracking events in one batch and route each (team, priority)."""
     import pandas as pd
+
+    from app.triage.routing import route_frame
 
     frame = pd.read_csv(input_path, dtype=str, keep_default_na=False).replace("", None)
     if not ({"description", "raw_description"} & set(frame.columns)):
@@ -142,6 +173,7 @@ def classify_cmd(
     classifier, source = load_classifier(tracking_uri, baseline=baseline)
     t0 = time.perf_counter()
     result = classifier.classify_batch(frame, explain=explain)
+    result = pd.concat([result, route_frame(result, frame)], axis=1)
     seconds = time.perf_counter() - t0
     out = frame.copy()
     for col in result.columns:
@@ -151,11 +183,18 @@ def classify_cmd(
     output.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(output, index=False)
     typer.echo(f"classified {len(frame)} events with {source} in {seconds:.3f}s -> {output}")
-    typer.echo(json.dumps({
-        "rows": len(frame), "classifier": source, "seconds": round(seconds, 4),
-        "needs_review": int(result["needs_review"].sum()),
-        "by_source": {str(k): int(v) for k, v in result["source"].value_counts().items()},
-        "output": str(output)}))
+    typer.echo(
+        json.dumps(
+            {
+                "rows": len(frame),
+                "classifier": source,
+                "seconds": round(seconds, 4),
+                "needs_review": int(result["needs_review"].sum()),
+                "by_source": {str(k): int(v) for k, v in result["source"].value_counts().items()},
+                "output": str(output),
+            }
+        )
+    )
 
 
 @triage_app.command("bench")
@@ -177,8 +216,9 @@ def bench_cmd(
     events = simulator_events(seed=3, days=365, shipments_per_day=200)
     synth = synthetic_wording(seed=3)
     pool = pd.concat([events, synth], ignore_index=True)
-    pool = pool.assign(carrier=np.where(np.arange(len(pool)) % 2 == 0, pool["carrier"],
-                                        "unseen-carrier"))
+    pool = pool.assign(
+        carrier=np.where(np.arange(len(pool)) % 2 == 0, pool["carrier"], "unseen-carrier")
+    )
     rng = np.random.default_rng(0)
     single = pool.iloc[rng.integers(0, len(pool), n_single)].to_dict("records")
     for ev in single[:50]:  # warm-up (caches, lazy imports)
@@ -188,7 +228,7 @@ def bench_cmd(
     unique = pool.drop_duplicates("description")
     distinct = unique.sample(n=n_batch, replace=True, random_state=0).reset_index(drop=True)
     # A made-up reference word per row: every text distinct, so no de-duplication can help.
-    refs = ["".join(chr(97 + (i // 26 ** p) % 26) for p in range(4)) for i in range(n_batch)]
+    refs = ["".join(chr(97 + (i // 26**p) % 26) for p in range(4)) for i in range(n_batch)]
     distinct = distinct.assign(description=distinct["description"] + " ref " + pd.Series(refs))
     t0 = time.perf_counter()
     classifier.classify_batch(batch)
@@ -197,14 +237,26 @@ def bench_cmd(
     classifier.classify_batch(distinct)
     t_distinct = time.perf_counter() - t0
     typer.echo(f"classifier: {source}")
-    typer.echo(f"single event: p50 {lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms, "
-               f"max {lat['max_ms']:.2f} ms over {int(lat['n'])} calls (CPU time: p50 "
-               f"{lat['cpu_p50_ms']:.2f} ms, p99 {lat['cpu_p99_ms']:.2f} ms)")
-    typer.echo(f"batch of {n_batch}: {t_batch:.3f} s (event stream, repeats) / "
-               f"{t_distinct:.3f} s (all {n_batch} descriptions distinct)")
-    typer.echo(json.dumps({"classifier": source, **{k: round(v, 3) for k, v in lat.items()},
-                           "batch_rows": n_batch, "batch_seconds": round(t_batch, 3),
-                           "batch_distinct_seconds": round(t_distinct, 3)}))
+    typer.echo(
+        f"single event: p50 {lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms, "
+        f"max {lat['max_ms']:.2f} ms over {int(lat['n'])} calls (CPU time: p50 "
+        f"{lat['cpu_p50_ms']:.2f} ms, p99 {lat['cpu_p99_ms']:.2f} ms)"
+    )
+    typer.echo(
+        f"batch of {n_batch}: {t_batch:.3f} s (event stream, repeats) / "
+        f"{t_distinct:.3f} s (all {n_batch} descriptions distinct)"
+    )
+    typer.echo(
+        json.dumps(
+            {
+                "classifier": source,
+                **{k: round(v, 3) for k, v in lat.items()},
+                "batch_rows": n_batch,
+                "batch_seconds": round(t_batch, 3),
+                "batch_distinct_seconds": round(t_distinct, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

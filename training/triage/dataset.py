@@ -31,6 +31,9 @@ COLUMNS = ["carrier", "code", "description", "status_so_far", "label", "source",
 
 # Relative weight of each source in training (per family, split evenly over its rows).
 SOURCE_WEIGHT = {"simulator": 1.0, "synthetic": 3.0, "real": 3.0, "feedback": 3.0}
+# How far a labelled row is trusted, by the labeller's own confidence: a judgement call
+# ("medium", "low") teaches less than a clear case. Rows without a confidence count fully.
+LABEL_CONFIDENCE_WEIGHT = {"high": 1.0, "medium": 0.7, "low": 0.4}
 
 
 @dataclass
@@ -75,51 +78,67 @@ def load_real(data_dir: Path | str | None = None) -> pd.DataFrame | None:
     if not path.exists():
         return None
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame = pd.DataFrame({
-        "carrier": raw["carrier"],
-        "code": raw["code"].replace("", None),
-        "description": raw["description"],
-        "status_so_far": "none",
-        "label": raw["category"],
-        "source": "real",
-        "family": raw["carrier"].map(family_of),
-    })
+    frame = pd.DataFrame(
+        {
+            "carrier": raw["carrier"],
+            "code": raw["code"].replace("", None),
+            "description": raw["description"],
+            "status_so_far": "none",
+            "label": raw["category"],
+            "source": "real",
+            "family": raw["carrier"].map(family_of),
+        }
+    )
     if "label_confidence" in raw.columns:
         frame["label_confidence"] = raw["label_confidence"]
     return frame
 
 
-def simulator_events(*, seed: int = 7, days: int = 120, shipments_per_day: float = 120.0,
-                     keep_status_share: float = 0.5) -> pd.DataFrame:
+def simulator_events(
+    *,
+    seed: int = 7,
+    days: int = 120,
+    shipments_per_day: float = 120.0,
+    keep_status_share: float = 0.5,
+) -> pd.DataFrame:
     """Distinct simulated tracking events with the status so far (hidden half of the time)."""
     from training.simulator.generate import SimulationConfig, simulate_history
 
-    hist = simulate_history(SimulationConfig(days=days, seed=seed, start=date(2024, 9, 1),
-                                             shipments_per_day=shipments_per_day))
+    hist = simulate_history(
+        SimulationConfig(
+            days=days, seed=seed, start=date(2024, 9, 1), shipments_per_day=shipments_per_day
+        )
+    )
     ev = hist.events.sort_values(["shipment_id", "seq"])
     status = ev["status"].astype(str)
     prev = status.groupby(ev["shipment_id"].astype(str)).shift(1).fillna("none")
     rng = np.random.default_rng(seed)
     prev = prev.where(rng.random(len(prev)) < keep_status_share, "none")
-    category = ev["exception_category"].astype(object).where(ev["exception_category"].notna(),
-                                                              None)
+    category = ev["exception_category"].astype(object).where(ev["exception_category"].notna(), None)
     labels = [to_label(s, c) for s, c in zip(status, category, strict=True)]
-    frame = pd.DataFrame({
-        "carrier": ev["carrier"].astype(str).to_numpy(),
-        "code": ev["raw_code"].astype(object).where(ev["raw_code"].notna(), None).to_numpy(),
-        "description": ev["raw_description"].astype(str).to_numpy(),
-        "status_so_far": prev.to_numpy(),
-        "label": labels,
-        "source": "simulator",
-    })
+    frame = pd.DataFrame(
+        {
+            "carrier": ev["carrier"].astype(str).to_numpy(),
+            "code": ev["raw_code"].astype(object).where(ev["raw_code"].notna(), None).to_numpy(),
+            "description": ev["raw_description"].astype(str).to_numpy(),
+            "status_so_far": prev.to_numpy(),
+            "label": labels,
+            "source": "simulator",
+        }
+    )
     frame["family"] = frame["carrier"]
     frame = frame.drop_duplicates(["carrier", "code", "description", "status_so_far", "label"])
     return frame.reset_index(drop=True)[COLUMNS]
 
 
-def build_dataset(data_dir: Path | str | None = None, *, seed: int = 7,
-                  include_real: bool = True, sim_days: int = 120,
-                  feedback: pd.DataFrame | None = None) -> TriageDataset:
+def build_dataset(
+    data_dir: Path | str | None = None,
+    *,
+    seed: int = 7,
+    include_real: bool = True,
+    sim_days: int = 120,
+    feedback: pd.DataFrame | None = None,
+) -> TriageDataset:
     """Simulator + synthetic wording (+ the real texts when present, + human feedback)."""
     from training.triage.synth import synthetic_wording
 
@@ -133,15 +152,19 @@ def build_dataset(data_dir: Path | str | None = None, *, seed: int = 7,
         fb["source"] = "feedback"
         fb["family"] = fb.get("family", fb["carrier"].map(family_of))
         parts.append(fb)
-    frame = pd.concat([p.assign(status_so_far=p.get("status_so_far", "none")) for p in parts],
-                      ignore_index=True)
+    frame = pd.concat(
+        [p.assign(status_so_far=p.get("status_so_far", "none")) for p in parts], ignore_index=True
+    )
     frame["status_so_far"] = frame["status_so_far"].fillna("none")
     return TriageDataset(frame)
 
 
 def sample_weights(frame: pd.DataFrame) -> np.ndarray:
-    """Each family gets its source's weight, spread evenly over its rows."""
+    """Each family gets its source's weight, spread evenly over its rows (times label trust)."""
     per_family = frame.groupby(["source", "family"])["label"].transform("size").to_numpy()
     source_w = frame["source"].map(SOURCE_WEIGHT).fillna(1.0).to_numpy()
     w = source_w / per_family
+    if "label_confidence" in frame.columns:
+        trust = frame["label_confidence"].map(LABEL_CONFIDENCE_WEIGHT).fillna(1.0).to_numpy()
+        w = w * trust
     return w * len(frame) / w.sum()

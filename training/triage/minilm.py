@@ -41,7 +41,7 @@ def model_dir() -> Path | None:
 def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
     raw = path.read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
+    header = json.loads(raw[8 : 8 + n])
     base = 8 + n
     dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
     out = {}
@@ -49,8 +49,9 @@ def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
         if name == "__metadata__":
             continue
         start, end = spec["data_offsets"]
-        out[name] = np.frombuffer(raw[base + start:base + end],
-                                  dtype=dtypes[spec["dtype"]]).reshape(spec["shape"])
+        out[name] = np.frombuffer(
+            raw[base + start : base + end], dtype=dtypes[spec["dtype"]]
+        ).reshape(spec["shape"])
     return out
 
 
@@ -80,11 +81,13 @@ class MiniLM:
         ids = np.zeros((size, length), np.int64)
         mask = np.zeros((size, length), np.float32)
         for i, x in enumerate(batch):
-            ids[i, :len(x)] = x
-            mask[i, :len(x)] = 1
-        h = (w["embeddings.word_embeddings.weight"][ids]
-             + w["embeddings.position_embeddings.weight"][:length][None]
-             + w["embeddings.token_type_embeddings.weight"][0])
+            ids[i, : len(x)] = x
+            mask[i, : len(x)] = 1
+        h = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:length][None]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
         h = _layer_norm(h, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         h = h.reshape(size * length, _WIDTH)  # 2-D: one large matrix product per layer
         att_mask = (1 - mask)[:, None, None, :] * -1e9
@@ -105,12 +108,15 @@ class MiniLM:
             a = np.exp(a - a.max(-1, keepdims=True))
             a /= a.sum(-1, keepdims=True)
             ctx = np.einsum("bhqk,bhkd->bqhd", a, v).reshape(size * length, _WIDTH)
-            h = _layer_norm(lin(ctx, "attention.output.dense") + h,
-                            w[p + "attention.output.LayerNorm.weight"],
-                            w[p + "attention.output.LayerNorm.bias"])
+            h = _layer_norm(
+                lin(ctx, "attention.output.dense") + h,
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+            )
             ff = lin(_gelu(lin(h, "intermediate.dense")), "output.dense")
-            h = _layer_norm(ff + h, w[p + "output.LayerNorm.weight"],
-                            w[p + "output.LayerNorm.bias"])
+            h = _layer_norm(
+                ff + h, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]
+            )
         h = h.reshape(size, length, _WIDTH)
         pooled = (h * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -121,8 +127,8 @@ def distil(encoder: MiniLM, pieces: list[str], batch: int = 1024) -> np.ndarray:
     cls, sep = index["[CLS]"], index["[SEP]"]
     out = np.zeros((len(pieces), _WIDTH), np.float32)
     for i in range(0, len(pieces), batch):
-        chunk = pieces[i:i + batch]
-        out[i:i + len(chunk)] = encoder.forward([[cls, index[p], sep] for p in chunk])
+        chunk = pieces[i : i + batch]
+        out[i : i + len(chunk)] = encoder.forward([[cls, index[p], sep] for p in chunk])
     return out
 
 
@@ -143,8 +149,11 @@ def _cached(cache_dir: str) -> StaticEmbedder | None:
     cache = Path(cache_dir) / f"triage-minilm-static-{_version()}.npz"
     if cache.exists():
         data = np.load(cache, allow_pickle=False)
-        return StaticEmbedder(data["pieces"].tolist(), data["matrix"],
-                              source=f"all-MiniLM-L6-v2 static ({_version()})")
+        return StaticEmbedder(
+            data["pieces"].tolist(),
+            data["matrix"],
+            source=f"all-MiniLM-L6-v2 static ({_version()})",
+        )
     encoder = MiniLM(directory)
     pieces = [p for p in encoder.vocab if _PIECE.match(p)]
     matrix = distil(encoder, pieces).astype(np.float16)

@@ -1,6 +1,11 @@
 """``TriageSpec``: the exception classifier as a model of the training platform.
 
-``waybill train triage --data DIR`` runs these steps (``training.platform.pipeline``):
+``waybill train triage [--data DIR]`` runs these steps (``training.platform.pipeline``):
+
+* **default data** — without ``--data``: ``../shared/data`` beside the repository when it holds
+  ``carrier-events-dev.csv``, else an empty ``var/data/triage`` (so a simulated history); and
+  the first version that beats the baseline is promoted when no champion exists
+  (``promote_first_version``), so a fresh clone serves a model after one command.
 
 * **load** — events of ``DIR`` (simulator output or ``waybill export history``; a person's
   corrections there count as feedback), synthetic wording, and the real carrier texts
@@ -59,10 +64,18 @@ class TriageSpec:
     registered_name = "waybill-triage"
     primary_metric = "macro_f1"
     greater_is_better = True
+    # ``waybill train triage`` without flags promotes the first version that beats the baseline.
+    promote_first_version = True
 
-    def __init__(self, config: ModelConfig | None = None, *, holdout_family: str = "DHL",
-                 seed: int = 7, real_dir: Path | str | None = None,
-                 sim_days: int = 120) -> None:
+    def __init__(
+        self,
+        config: ModelConfig | None = None,
+        *,
+        holdout_family: str = "DHL",
+        seed: int = 7,
+        real_dir: Path | str | None = None,
+        sim_days: int = 120,
+    ) -> None:
         self.config = config or default_config()
         self.holdout_family = holdout_family
         self.seed = seed
@@ -70,6 +83,21 @@ class TriageSpec:
         self.sim_days = sim_days
 
     # --- data ------------------------------------------------------------------------------
+    def default_data_dir(self) -> Path:
+        """What ``waybill train triage`` reads without ``--data``.
+
+        The directory of the real carrier texts when present (``real_dir``, else
+        ``../shared/data`` beside the repository); otherwise an empty directory under
+        ``var/``, for which ``load`` simulates a history. Simulator and synthetic wording are
+        added by ``load`` in every case.
+        """
+        for candidate in (self.real_dir, DEFAULT_DATA_DIR):
+            if candidate is not None and (Path(candidate) / REAL_FILE).exists():
+                return Path(candidate)
+        empty = Path("var") / "data" / "triage"
+        empty.mkdir(parents=True, exist_ok=True)
+        return empty
+
     def load(self, data_dir: Path, *, fmt: str = "waybill") -> TriageDataset:
         from training.triage.synth import synthetic_wording
 
@@ -85,7 +113,7 @@ class TriageSpec:
             real_dir = data_dir if (data_dir / REAL_FILE).exists() else DEFAULT_DATA_DIR
         real = load_real(real_dir)
         if real is not None:
-            parts.append(real[COLUMNS])
+            parts.append(real[[*COLUMNS, *(c for c in ("label_confidence",) if c in real)]])
         return TriageDataset(pd.concat(parts, ignore_index=True))
 
     def split(self, dataset: TriageDataset) -> Split:
@@ -94,9 +122,11 @@ class TriageSpec:
         if fam in dataset.families:
             holdout = dataset.real[dataset.real["family"] == fam]
             train = dataset.without_family(fam)
-            desc = (f"grouped by carrier family: real texts of {fam} held out ({len(holdout)} "
-                    f"rows, carrier masked), trained on {len(train)} rows "
-                    f"({_sources(train)}); primary metric = unseen-family macro-F1")
+            desc = (
+                f"grouped by carrier family: real texts of {fam} held out ({len(holdout)} "
+                f"rows, carrier masked), trained on {len(train)} rows "
+                f"({_sources(train)}); primary metric = unseen-family macro-F1"
+            )
             return Split(train, holdout, desc)
         sim = frame[frame["source"] != "synthetic"]
         carriers = sorted(sim["family"].unique().tolist())
@@ -105,9 +135,11 @@ class TriageSpec:
         held = "velox" if "velox" in carriers else carriers[-1]
         holdout = frame[frame["family"] == held]
         train = frame[frame["family"] != held]
-        desc = (f"grouped by carrier: no real carrier texts found, simulated carrier {held} "
-                f"held out ({len(holdout)} rows), trained on {len(train)} rows "
-                f"({_sources(train)}); primary metric = unseen-carrier macro-F1")
+        desc = (
+            f"grouped by carrier: no real carrier texts found, simulated carrier {held} "
+            f"held out ({len(holdout)} rows), trained on {len(train)} rows "
+            f"({_sources(train)}); primary metric = unseen-carrier macro-F1"
+        )
         return Split(train, holdout, desc)
 
     # --- model -----------------------------------------------------------------------------
@@ -119,8 +151,11 @@ class TriageSpec:
 
     def evaluate(self, predictor: Predictor, holdout: pd.DataFrame) -> dict[str, float]:
         pred = predictor.predict(masked(holdout)[INPUT_COLUMNS])
-        label = pred["label"] if "label" in pred.columns else [
-            to_label(s, c) for s, c in zip(pred["status"], pred["category"], strict=True)]
+        label = (
+            pred["label"]
+            if "label" in pred.columns
+            else [to_label(s, c) for s, c in zip(pred["status"], pred["category"], strict=True)]
+        )
         conf = pred["confidence"].to_numpy(dtype=float)
         review = pred["needs_review"].to_numpy(dtype=bool)
         return metrics(holdout["label"], label, conf, review)
@@ -131,9 +166,13 @@ class TriageSpec:
         return sample[INPUT_COLUMNS].reset_index(drop=True).astype(object)
 
     def params(self) -> dict[str, Any]:
-        return {**self.config.as_params(), "holdout_family": self.holdout_family,
-                "data_seed": self.seed, "sim_days": self.sim_days,
-                "source_weight": dict(SOURCE_WEIGHT)}
+        return {
+            **self.config.as_params(),
+            "holdout_family": self.holdout_family,
+            "data_seed": self.seed,
+            "sim_days": self.sim_days,
+            "source_weight": dict(SOURCE_WEIGHT),
+        }
 
 
 def default_config() -> ModelConfig:
@@ -163,17 +202,22 @@ def store_events(data_dir: Path) -> pd.DataFrame | None:
     rng = np.random.default_rng(0)
     prev = prev.where(rng.random(len(prev)) < 0.5, "none")
     cat = ev["exception_category"].astype(object).where(ev["exception_category"].notna(), None)
-    feedback = (ev["label_source"].astype(str).eq("feedback").to_numpy()
-                if "label_source" in ev.columns else np.zeros(len(ev), bool))
+    feedback = (
+        ev["label_source"].astype(str).eq("feedback").to_numpy()
+        if "label_source" in ev.columns
+        else np.zeros(len(ev), bool)
+    )
     simulated = "wording_style" in ev.columns
-    frame = pd.DataFrame({
-        "carrier": ev["carrier"].astype(str).to_numpy(),
-        "code": ev["raw_code"].astype(object).where(ev["raw_code"].notna(), None).to_numpy(),
-        "description": ev["raw_description"].fillna("").astype(str).to_numpy(),
-        "status_so_far": prev.to_numpy(),
-        "label": [to_label(s, c) for s, c in zip(status, cat, strict=True)],
-        "source": np.where(feedback, "feedback", "simulator" if simulated else "store"),
-    })
+    frame = pd.DataFrame(
+        {
+            "carrier": ev["carrier"].astype(str).to_numpy(),
+            "code": ev["raw_code"].astype(object).where(ev["raw_code"].notna(), None).to_numpy(),
+            "description": ev["raw_description"].fillna("").astype(str).to_numpy(),
+            "status_so_far": prev.to_numpy(),
+            "label": [to_label(s, c) for s, c in zip(status, cat, strict=True)],
+            "source": np.where(feedback, "feedback", "simulator" if simulated else "store"),
+        }
+    )
     frame["family"] = frame["carrier"]
     frame = frame[frame["description"].str.len() > 0]
     frame = frame.drop_duplicates(["carrier", "code", "description", "status_so_far", "label"])

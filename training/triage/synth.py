@@ -53,8 +53,7 @@ TEMPLATES: dict[Label, tuple[str, ...]] = {
         "The " + _PKG + " has been {registered|announced|notified} {electronically|by the "
         "sender|by the shipper}",
         "{Manifest|Shipment manifest} {received|data received|uploaded}",
-        "{Label|Shipment} {information|data} {received|available}{|, " + _PKG + " not yet "
-        "scanned}",
+        "{Label|Shipment} {information|data} {received|available}{|, " + _PKG + " not yet scanned}",
     ),
     L.IN_TRANSIT: (
         "{Clearance processing|Customs clearance|Import clearance} {in progress|started|"
@@ -65,15 +64,13 @@ TEMPLATES: dict[Label, tuple[str, ...]] = {
         "partner carrier|the destination carrier} for {final delivery|delivery}",
         "{Arrived at|At|In} the {delivery|local delivery|destination} {facility|depot|station|"
         "center}",
-        "{Processed|Sorted|Prepared|Scheduled} for delivery{| tomorrow| on the next business "
-        "day}",
+        "{Processed|Sorted|Prepared|Scheduled} for delivery{| tomorrow| on the next business day}",
         "{Estimated|Expected|Scheduled} delivery {date|time|window} {updated|provided|set|"
         "confirmed}",
         "{Pickup scan|Picked up|Collected by courier|Pickup completed|Origin pickup scan}",
         "{Your|The} " + _PKG + " is on the way to the {pickup point|parcel shop|post office|"
         "local depot}",
-        "{Shipment|Package} {received|accepted} {at origin|by the carrier|at the drop off "
-        "point}",
+        "{Shipment|Package} {received|accepted} {at origin|by the carrier|at the drop off point}",
         "{The|Your} " + _PKG + " {has been|was} {processed|sorted|scanned} {in|at} the "
         "{parcel center|sorting center|facility|hub}",
         "{Shipment|Consignment} {in transit|on the move|moving} {to|towards} "
@@ -81,8 +78,7 @@ TEMPLATES: dict[Label, tuple[str, ...]] = {
         "{Transit|Transfer} {through|via} {hub|gateway|facility}",
         "{Arrived at|Arrival at|Received at|Reached the} {origin|destination|local|regional|}"
         " " + _FAC,
-        "{Departed|Departed from|Left|Leaving} {the|our|} {origin|destination|regional|} "
-        + _FAC,
+        "{Departed|Departed from|Left|Leaving} {the|our|} {origin|destination|regional|} " + _FAC,
         "{Processed|Processing|Sorted|Scanned} {at|through|in} {the|our|} " + _FAC,
         "{Shipment|Package|Parcel} {picked up|collected|accepted|received} {by carrier|from "
         "shipper|at origin|}",
@@ -135,8 +131,7 @@ TEMPLATES: dict[Label, tuple[str, ...]] = {
         "at the front door}",
         "{Delivered|Delivery made} {in|into} {mailbox|letterbox|parcel box}",
         "{Recipient|Consignee|Customer} {received|collected|picked up} the " + _PKG + "",
-        "{Shipment|Package} {delivered|handed over}{|, signed by RECEPTION|, signed by "
-        "M MUELLER}",
+        "{Shipment|Package} {delivered|handed over}{|, signed by RECEPTION|, signed by M MUELLER}",
         "Delivered{| to " + _WHO + "| to front door| to neighbor| to mailbox| at reception| to"
         " safe place| to garage}",
         "{Signed for|Received} by {recipient|consignee|J SMITH|reception|neighbor}",
@@ -152,11 +147,9 @@ TEMPLATES: dict[Label, tuple[str, ...]] = {
         "{We|The driver|Our courier} could not find the {address|street|house|building}",
         "{Address|Street name|House number} {not found|unknown|incorrect}{|, "
         "please contact the sender|, recipient notified}",
-        "{Incorrect|Incomplete|Missing} {apartment|suite|unit|floor|building} "
-        "{number|information}",
+        "{Incorrect|Incomplete|Missing} {apartment|suite|unit|floor|building} {number|information}",
         "The {consignee|recipient} {name|address} {is incorrect|does not match}",
-        "Delivery address {corrected|changed|updated}{| by the carrier| at recipient's "
-        "request}",
+        "Delivery address {corrected|changed|updated}{| by the carrier| at recipient's request}",
         "The {address|street number|house number|apartment number|suite number|postal code|"
         "zip code|street name|city name} {is incorrect|is incomplete|is missing|is invalid|"
         "could not be found|does not exist}{|. This may delay delivery|. Delivery will be "
@@ -169,8 +162,7 @@ TEMPLATES: dict[Label, tuple[str, ...]] = {
         "at this address}{|, no forwarding address}",
         "Undeliverable as addressed",
         "No such {street|number|address}",
-        "We are {attempting|trying} to {update|verify|correct} the {address|delivery "
-        "address}",
+        "We are {attempting|trying} to {update|verify|correct} the {address|delivery address}",
         "The {receiver|recipient|consignee} {name|address} {is not recognized|is unknown}",
         "{Delivery address|Address} could not be {located|found|verified}",
     ),
@@ -182,8 +174,7 @@ TEMPLATES: dict[Label, tuple[str, ...]] = {
         "customer} {absent|not at home|not available}",
         "{Receiver|Recipient} {requested|arranged} {a later delivery|delivery on another day|"
         "redelivery}",
-        "{Unable|Not able} to {access|enter} {the building|the premises|the delivery "
-        "location}",
+        "{Unable|Not able} to {access|enter} {the building|the premises|the delivery location}",
         "{Recipient|Receiver|Consignee|Customer} {not available|unavailable|not home|absent|"
         "not present}{| at time of delivery| on delivery attempt}",
         "{Delivery attempted|Attempted delivery|First delivery attempt|Second delivery "
@@ -257,8 +248,7 @@ TEMPLATES: dict[Label, tuple[str, ...]] = {
         "days|since 0 days|recently}",
         "{We are|We're} {searching for|looking for|tracing} {your|the} " + _PKG + "",
         "{Shipment|Package|Parcel} {reported|declared|presumed} {lost|missing}",
-        "{Package|Parcel|Shipment} {lost|missing|cannot be located|could not be located|"
-        "not found}",
+        "{Package|Parcel|Shipment} {lost|missing|cannot be located|could not be located|not found}",
         "We {are unable to|cannot} locate {your|the} {package|shipment|parcel}",
         "{Search|Trace|Investigation|Tracer} {initiated|in progress|started|opened}",
         "{Declared|Considered} lost",
@@ -284,8 +274,7 @@ TEMPLATES: dict[Label, tuple[str, ...]] = {
         "{caused|delayed} {a delay|the delivery|the shipment}",
         "{The|Your} " + _PKG + " {missed|did not make} {the|its} {scheduled|planned} "
         "{connection|flight|truck|transfer}",
-        "{We|The carrier} {rescheduled|postponed} {the|your} delivery{| to the next business "
-        "day}",
+        "{We|The carrier} {rescheduled|postponed} {the|your} delivery{| to the next business day}",
         "{Shipment|Package} {arrived|was received} {late|after the cut-off} at {the|our} "
         "{facility|hub|depot}",
         "{Delivery|Transit} {time|date} {extended|changed|revised} {by the carrier|due to "
@@ -358,16 +347,14 @@ TEMPLATES: dict[Label, tuple[str, ...]] = {
         "details}",
         "{An|} {unexpected|unforeseen} {issue|event|problem} {occurred|has occurred}{| with "
         "the shipment| during transit}",
-        "{Shipment|Package} {requires|needs} {attention|additional handling|further "
-        "information}",
+        "{Shipment|Package} {requires|needs} {attention|additional handling|further information}",
         "{Exception|Problem|Issue} {reported|recorded|occurred}{| at facility| in transit}",
         "{Delivery|Shipment} exception",
         "Exception: {see details|contact customer service|action required}",
         "{Cash on delivery|COD} {payment not received|amount not collected|not paid}",
         "Unable to collect payment{| at the door}",
         "{Label|Barcode} {unreadable|damaged|missing}{|; relabeled}",
-        "Shipment {on hold|held} {at facility|pending further information|at shipper's "
-        "request}",
+        "Shipment {on hold|held} {at facility|pending further information|at shipper's request}",
         "{Data|Weight|Dimension|Piece count} discrepancy",
         "{Incorrect|Missing} shipment information",
         "Additional handling required",
@@ -388,16 +375,37 @@ _PREFIXES: dict[str, tuple[str, ...]] = {
 # Boilerplate that carriers append whatever the reason: shared by all labels of a kind, so
 # the model learns that it says nothing about the category.
 _TAILS: dict[str, tuple[str, ...]] = {
-    "exception": ("This may delay delivery.", "Please contact customer service.",
-                  "We'll update the delivery date as soon as possible.",
-                  "The sender has been notified.", "We are working to resolve this.",
-                  "Delivery will be delayed.", "Further information will follow.",
-                  "We apologize for the inconvenience."),
-    "normal": ("Tracking will be updated.", "More information will follow.",
-               "Thank you for your patience.", "Track your shipment online."),
+    "exception": (
+        "This may delay delivery.",
+        "Please contact customer service.",
+        "We'll update the delivery date as soon as possible.",
+        "The sender has been notified.",
+        "We are working to resolve this.",
+        "Delivery will be delayed.",
+        "Further information will follow.",
+        "We apologize for the inconvenience.",
+    ),
+    "normal": (
+        "Tracking will be updated.",
+        "More information will follow.",
+        "Thank you for your patience.",
+        "Track your shipment online.",
+    ),
 }
-_CITIES = ("Dortmund", "Lyon", "Rotterdam", "Warsaw", "Milan", "Madrid", "Vienna", "Chicago",
-           "Louisville", "Leipzig", "Memphis", "Antwerp")
+_CITIES = (
+    "Dortmund",
+    "Lyon",
+    "Rotterdam",
+    "Warsaw",
+    "Milan",
+    "Madrid",
+    "Vienna",
+    "Chicago",
+    "Louisville",
+    "Leipzig",
+    "Memphis",
+    "Antwerp",
+)
 _SUFFIXES = ("", "", "", " - {CITY}", " at {city}", ", {city}", " ({city})")
 _ALT = re.compile(r"\{([^{}]*)\}")
 
@@ -430,15 +438,26 @@ def synthetic_wording(seed: int = 0, per_template: int = 24) -> pd.DataFrame:
     rng = np.random.default_rng([seed, zlib.crc32(b"triage-synth")])
     rows: list[tuple[str, str]] = []
     for label, templates in TEMPLATES.items():
-        kind = "exception" if label.value not in {
-            "info_received", "in_transit", "out_for_delivery", "available_for_pickup",
-            "delivered", "unknown"} else "normal"
+        kind = (
+            "exception"
+            if label.value
+            not in {
+                "info_received",
+                "in_transit",
+                "out_for_delivery",
+                "available_for_pickup",
+                "delivered",
+                "unknown",
+            }
+            else "normal"
+        )
         for template in templates:
             for text in expand(template, cap=per_template, rng=rng):
                 prefix = _PREFIXES[kind][rng.integers(len(_PREFIXES[kind]))]
                 city = _CITIES[rng.integers(len(_CITIES))]
                 suffix = _SUFFIXES[rng.integers(len(_SUFFIXES))].format(
-                    city=city, CITY=city.upper())
+                    city=city, CITY=city.upper()
+                )
                 phrase = f"{prefix}{text}{suffix}"
                 if rng.random() < 0.25:
                     tail = _TAILS[kind][rng.integers(len(_TAILS[kind]))]
