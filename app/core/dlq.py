@@ -89,7 +89,7 @@ class InProcessDeadLetters:
     def list(self) -> list[DeadLetterView]:
         return [
             DeadLetterView(
-                id=str(i),
+                id=d.id,
                 queue=d.spec.queue,
                 job=d.spec.func,
                 args=list(d.spec.args),
@@ -97,7 +97,7 @@ class InProcessDeadLetters:
                 attempts=d.attempts,
                 failed_at=datetime.fromtimestamp(d.failed_at, UTC),
             )
-            for i, d in enumerate(self.queue.dead_letters)
+            for d in list(self.queue.dead_letters)
         ]
 
     def show(self, dead_id: str) -> DeadLetterView:
@@ -122,8 +122,11 @@ class InProcessDeadLetters:
         self._pop(dead_id)
 
     def _pop(self, dead_id: str) -> Any:
-        self.show(dead_id)
-        return self.queue.dead_letters.pop(int(dead_id))
+        letters = self.queue.dead_letters
+        for index, letter in enumerate(letters):
+            if letter.id == dead_id:
+                return letters.pop(index)
+        raise NotFound(f"no dead letter {dead_id!r}", code="dead_letter_not_found")
 
 
 def dead_letters_for(queue: JobQueue) -> DeadLetterStore:

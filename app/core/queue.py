@@ -27,6 +27,7 @@ import random
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -73,6 +74,8 @@ class DeadLetter:
     error: str
     attempts: int
     failed_at: float = field(default_factory=time.time)
+    # stable for the letter's life: a replay from a stale page can never hit another letter
+    id: str = field(default_factory=lambda: f"dl-{uuid.uuid4().hex[:12]}")
 
 
 class JobQueue(Protocol):

@@ -216,6 +216,10 @@ def test_sign_out_needs_the_csrf_token_and_clears_the_cookies(
     assert client.get("/ops", headers=HTML).status_code == 401
 
 
+def letter_id(ctx: AppContext, index: int) -> str:
+    return ctx.queue.dead_letters[index].id  # type: ignore[attr-defined,no-any-return]
+
+
 def test_replaying_from_the_page_removes_the_dead_letter_and_is_audited(
     client: TestClient, ops_ctx: AppContext, key_for: KeyFor
 ) -> None:
@@ -224,20 +228,21 @@ def test_replaying_from_the_page_removes_the_dead_letter_and_is_audited(
     sign_in(client, key_for("admin"))
     page = client.get("/ops", headers=HTML).text
     assert 'id="dead-letter-count">2<' in page and "customs data missing for order-1" in page
-    action, fields = _replay_form(page, "0")
-    assert action == "/ops/dlq/0/replay" and fields["job"] == "ops_jobs.fail_first"
+    first = letter_id(ops_ctx, 0)
+    action, fields = _replay_form(page, first)
+    assert action == f"/ops/dlq/{first}/replay" and fields["job"] == "ops_jobs.fail_first"
     response = client.post(action, data=fields, headers=HTML, follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/ops?notice=replayed&id=0")
+    assert response.headers["location"].startswith(f"/ops?notice=replayed&id={first}")
     assert ops_ctx.queue.join(10)
     assert ops_jobs.RUNS == {"order-1": 2, "order-2": 1}  # replayed, and it worked this time
     after = client.get(response.headers["location"], headers=HTML).text
-    assert "Dead letter 0 replayed (job ops_jobs.fail_first)." in after
+    assert f"Dead letter {first} replayed (job ops_jobs.fail_first)." in after
     assert '<meta http-equiv="refresh" content="60; url=/ops">' in after  # not the notice again
     assert 'id="dead-letter-count">1<' in after and "order-2" in after and "order-1" not in after
     with ops_ctx.db.session() as s:
         audit = s.query(AuditRow).filter_by(action="dead_letter.replay").one()
-        assert audit.actor.startswith("key:") and audit.target_id == "0"
+        assert audit.actor.startswith("key:") and audit.target_id == first
         assert audit.after["via"] == "ops_page"
 
 
@@ -247,7 +252,7 @@ def test_replay_without_or_with_a_wrong_csrf_token_changes_nothing(
     dead_letter(ops_ctx, "order-1")
     sign_in(client, key_for("admin"))
     page = client.get("/ops", headers=HTML).text
-    action, fields = _replay_form(page, "0")
+    action, fields = _replay_form(page, letter_id(ops_ctx, 0))
     for token in (None, "", fields["csrf_token"][:-2] + "xx"):
         data = {**fields}
         if token is None:
@@ -261,22 +266,24 @@ def test_replay_without_or_with_a_wrong_csrf_token_changes_nothing(
     assert len(ops_ctx.queue.dead_letters) == 1 and ops_jobs.RUNS == {"order-1": 1}
 
 
-def test_a_stale_page_does_not_replay_another_letter(
+def test_a_stale_page_replays_only_the_letters_it_shows(
     client: TestClient, ops_ctx: AppContext, key_for: KeyFor
 ) -> None:
     dead_letter(ops_ctx, "order-1")
     dead_letter(ops_ctx, "order-2")
+    dead_letter(ops_ctx, "order-3")
     sign_in(client, key_for("admin"))
     page = client.get("/ops", headers=HTML).text
-    first, first_fields = _replay_form(page, "0")
-    second, second_fields = _replay_form(page, "1")
+    ids = [letter_id(ops_ctx, i) for i in range(3)]
+    first, first_fields = _replay_form(page, ids[0])
+    second, second_fields = _replay_form(page, ids[1])
     assert client.post(first, data=first_fields, follow_redirects=False).status_code == 303
-    # In the in-process queue, ids are positions: "1" is now gone, "0" is order-2's letter.
-    gone = client.post(second, data=second_fields, follow_redirects=False)
-    assert gone.headers["location"] == "/ops?notice=gone&id=1"
-    stale = client.post(first, data=first_fields, follow_redirects=False)
-    assert stale.headers["location"] == "/ops?notice=changed&id=0"
-    assert [d.spec.args for d in ops_ctx.queue.dead_letters] == [("order-2",)]
+    # ids are stable: the page's second button still means order-2, whatever came before it
+    again = client.post(first, data=first_fields, follow_redirects=False)
+    assert again.headers["location"] == f"/ops?notice=gone&id={ids[0]}"
+    replayed = client.post(second, data=second_fields, follow_redirects=False)
+    assert replayed.headers["location"].startswith(f"/ops?notice=replayed&id={ids[1]}")
+    assert [d.spec.args for d in ops_ctx.queue.dead_letters] == [("order-3",)]
 
 
 def test_only_admins_may_replay(client: TestClient, ops_ctx: AppContext, key_for: KeyFor) -> None:
@@ -286,7 +293,9 @@ def test_only_admins_may_replay(client: TestClient, ops_ctx: AppContext, key_for
     assert 'disabled title="replaying needs the admin role"' in page
     assert 'class="replay"' not in page
     response = client.post(
-        "/ops/dlq/0/replay", data={"csrf_token": _csrf(page)}, follow_redirects=False
+        f"/ops/dlq/{letter_id(ops_ctx, 0)}/replay",
+        data={"csrf_token": _csrf(page)},
+        follow_redirects=False,
     )
     assert response.status_code == 403
     assert len(ops_ctx.queue.dead_letters) == 1
@@ -296,8 +305,9 @@ def test_a_header_key_replays_without_a_csrf_token_and_gets_json(
     client: TestClient, ops_ctx: AppContext, key_for: KeyFor
 ) -> None:
     dead_letter(ops_ctx, "order-1")
-    response = client.post("/ops/dlq/0/replay", headers={"X-API-Key": key_for("admin")})
-    assert response.status_code == 200 and response.json()["replayed"] == "0"
+    dead_id = letter_id(ops_ctx, 0)
+    response = client.post(f"/ops/dlq/{dead_id}/replay", headers={"X-API-Key": key_for("admin")})
+    assert response.status_code == 200 and response.json()["replayed"] == dead_id
     missing = client.post("/ops/dlq/7/replay", headers={"X-API-Key": key_for("admin")})
     assert missing.status_code == 404 and missing.json()["code"] == "dead_letter_not_found"
 
