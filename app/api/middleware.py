@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable
 
 from prometheus_client import Counter, Histogram
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.logging import correlation_id_var, get_logger, new_correlation_id
 
@@ -31,25 +29,41 @@ HTTP_LATENCY = Histogram(
 )
 
 
-class CorrelationMiddleware(BaseHTTPMiddleware):
-    """Accept a caller's ``X-Request-ID`` (if sane), else mint one; echo it on every response."""
+class CorrelationMiddleware:
+    """Accept a caller's ``X-Request-ID`` (if sane), else mint one; echo it on every response.
 
-    async def dispatch(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    Plain ASGI rather than ``BaseHTTPMiddleware``: that one runs every request through an extra
+    task and memory streams, a cost every webhook of a tracking storm would pay.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
         cid = incoming if _SAFE_ID.match(incoming) else new_correlation_id()
+        header = (REQUEST_ID_HEADER.lower().encode("latin-1"), cid.encode("latin-1"))
         token = correlation_id_var.set(cid)
         started = time.perf_counter()
         status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != header[0]]
+                message = {**message, "headers": [*headers, header]}
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers[REQUEST_ID_HEADER] = cid
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
-            route = request.scope.get("route")
+            route = scope.get("route")
             path = getattr(route, "path", "unmatched")
-            HTTP_REQUESTS.labels(path, request.method, str(status)).inc()
-            HTTP_LATENCY.labels(path, request.method).observe(time.perf_counter() - started)
+            method = scope.get("method", "")
+            HTTP_REQUESTS.labels(path, method, str(status)).inc()
+            HTTP_LATENCY.labels(path, method).observe(time.perf_counter() - started)
             correlation_id_var.reset(token)

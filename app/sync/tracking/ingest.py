@@ -72,6 +72,12 @@ class TrackingIngest:
         digest = hashlib.sha256(body).hexdigest()
         kept = {k.lower(): v for k, v in headers.items() if k.lower() in KEPT_HEADERS}
         try:
+            # One transaction, one commit on the acknowledgement path: the insert stops a
+            # redelivery before anything is published; the events go to the log inside the
+            # transaction, so the row commits as ``published`` (or ``pending`` when the log is
+            # down). If the commit itself fails the webhook is not acknowledged and the carrier
+            # retries; events already in the log then repeat, and the projector's dedupe_key
+            # absorbs them.
             with self.db.session() as session:
                 row = WebhookInboxRow(
                     source=source.lower(),
@@ -85,14 +91,15 @@ class TrackingIngest:
                 session.add(row)
                 session.flush()
                 inbox_id = row.id
+                if self._publish_events(inbox_id, source, parsed):
+                    row.status, row.processed_at = "published", utcnow()
         except IntegrityError:
             WEBHOOKS_RECEIVED.labels(source, "duplicate").inc()
             return Received(None, True, len(parsed))
         WEBHOOKS_RECEIVED.labels(source, "accepted").inc()
-        self._publish(inbox_id, source, parsed)
         return Received(inbox_id, False, len(parsed))
 
-    def _publish(self, inbox_id: int, source: str, parsed: list[TrackingEvent]) -> None:
+    def _publish_events(self, inbox_id: int, source: str, parsed: list[TrackingEvent]) -> bool:
         try:
             for event in parsed:
                 self.events.publish(
@@ -100,6 +107,11 @@ class TrackingIngest:
                 )
         except Exception as exc:  # the body is safe in the inbox; republish_pending retries
             log.warning("webhook_publish_deferred", inbox_id=inbox_id, error=type(exc).__name__)
+            return False
+        return True
+
+    def _publish(self, inbox_id: int, source: str, parsed: list[TrackingEvent]) -> None:
+        if not self._publish_events(inbox_id, source, parsed):
             return
         with self.db.session() as session:
             row = session.get(WebhookInboxRow, inbox_id)

@@ -2,7 +2,10 @@
 
 Order: rows of one aggregate (one picking) are applied in ``id`` order and a failure stops that
 aggregate until it succeeds, so a chatter message never lands before the tracking number it
-announces. Other aggregates carry on.
+announces. Other aggregates carry on. A pass goes in waves — the next write of every record not
+blocked — and within a wave ``DRAIN_WORKERS`` records are written at a time (never two writes of
+one record), while the label uploads of the wave go to Odoo as one ``create``: a drain that
+waited for each RPC in turn would be bound by Odoo's latency, not by its capacity.
 
 Once: a row is *claimed* (attempts + 1, committed) before Odoo is called. A row claimed before
 (a crash or timeout may have applied it) is checked against Odoo first — label attachments by
@@ -17,8 +20,10 @@ from __future__ import annotations
 
 import base64
 import html
-from collections import OrderedDict
+import threading
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +50,7 @@ log = get_logger(__name__)
 MAX_BACKOFF = timedelta(minutes=15)
 MAX_ATTEMPTS = 50  # about a day of backoff; then a person looks at it
 CLAIM_LEASE = timedelta(minutes=5)  # a write in flight longer than this is presumed abandoned
+DRAIN_WORKERS = 8  # records written to Odoo at once (Odoo serves RPCs from several workers)
 LABEL_MIMETYPES = {"pdf": "application/pdf", "zpl": "text/plain", "png": "image/png"}
 
 
@@ -61,6 +67,19 @@ class DrainReport:
         return self.__dict__.copy()
 
 
+@dataclass
+class _Claimed:
+    """Outbox rows taken for one write (a group), with what applying them needs."""
+
+    kind: str
+    attempts: int
+    payload: dict[str, Any]
+    slas: list[dict[str, Any]]
+    cid: str | None
+    created: list[datetime]
+    ids: list[int]
+
+
 class OdooWriter:
     def __init__(
         self,
@@ -68,11 +87,16 @@ class OdooWriter:
         db: Database,
         odoo: OdooClient,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        workers: int | None = None,
     ) -> None:
         self.db = db
         self.odoo = odoo
         self.clock = clock
+        # SQLite (the embedded store) shares one connection between threads: drain serially.
+        default = 1 if db.engine.dialect.name == "sqlite" else DRAIN_WORKERS
+        self.workers = max(1, workers if workers is not None else default)
         self._rpcs = 0
+        self._lock = threading.Lock()
 
     def drain(self, *, limit: int = 500, max_passes: int = 20) -> DrainReport:
         """Apply due writes; repeat while a pass made progress (writes queued meanwhile)."""
@@ -80,17 +104,45 @@ class OdooWriter:
         self._rpcs = 0
         for _ in range(max_passes):
             applied_before = report.applied
-            for aggregate, rows in self._due(limit).items():
-                for group in _coalesce(rows):
-                    outcome = self._apply_group(group)
+            due = self._due(limit)
+            kinds = {row_id: kind for rows in due.values() for row_id, kind in rows}
+            pending = [(aggregate, deque(_coalesce(rows))) for aggregate, rows in due.items()]
+            while pending:  # waves: the next write of every record that is still unblocked
+                heads = [(aggregate, queue.popleft()) for aggregate, queue in pending]
+                outcomes = self._apply_wave([group for _, group in heads], kinds)
+                still = []
+                for (aggregate, queue), (_, group), outcome in zip(
+                    pending, heads, outcomes, strict=True
+                ):
                     setattr(report, outcome, getattr(report, outcome) + len(group))
                     if outcome != "applied":
                         report.blocked_aggregates.append(aggregate)
-                        break
+                    elif queue:
+                        still.append((aggregate, queue))
+                pending = still
             if report.applied == applied_before:
                 break
         report.rpcs = self._rpcs
         return report
+
+    def _apply_wave(self, groups: list[list[int]], kinds: dict[int, str]) -> list[str]:
+        """One write per record: label uploads of many records in one ``create``, the others
+        ``workers`` records at a time (a record's writes never run concurrently)."""
+        outcomes = [""] * len(groups)
+        labels = [i for i, g in enumerate(groups) if kinds.get(g[0]) == KIND_PICKING_LABELS]
+        if len(labels) > 1:
+            batch = self._apply_label_batch([groups[i] for i in labels])
+            for i, outcome in zip(labels, batch, strict=True):
+                outcomes[i] = outcome
+        rest = [i for i in range(len(groups)) if not outcomes[i]]
+        if self.workers > 1 and len(rest) > 1:
+            with ThreadPoolExecutor(min(self.workers, len(rest)), "outbox-drain") as pool:
+                results = list(pool.map(lambda i: self._apply_group(groups[i]), rest))
+        else:
+            results = [self._apply_group(groups[i]) for i in rest]
+        for i, outcome in zip(rest, results, strict=True):
+            outcomes[i] = outcome
+        return outcomes
 
     def _due(self, limit: int) -> OrderedDict[str, list[tuple[int, str]]]:
         """Pending rows by aggregate; an aggregate whose oldest row is not due waits whole."""
@@ -115,36 +167,88 @@ class OdooWriter:
 
     def _apply_group(self, row_ids: list[int]) -> str:
         """Apply one write, or several chatter messages of one record as a single post."""
+        claimed = self._claim_group(row_ids)
+        if claimed is None:
+            return "skipped"  # another drainer holds them: leave this record to it
+        return self._apply_claimed(claimed)
+
+    def _claim_group(self, row_ids: list[int]) -> _Claimed | None:
         now = self.clock()
         with self.db.session() as session:
             claimed = [i for i in row_ids if self._claim(session, i, now)]
             rows = [r for r in (session.get(OutboxRow, i) for i in claimed) if r is not None]
             if not rows:
-                return "skipped"  # another drainer holds them: leave this record to it
-            kind, attempts = rows[0].kind, max(r.attempts for r in rows)
+                return None
             payloads = [dict(r.payload) for r in rows]
-            payload = _merge(payloads)
-            slas = [p["sla"] for p in payloads if isinstance(p.get("sla"), dict)]
-            cid, created = rows[0].correlation_id, [r.created_at for r in rows]
-            ids = [r.id for r in rows]
-        with correlation(cid):
+            return _Claimed(
+                kind=rows[0].kind,
+                attempts=max(r.attempts for r in rows),
+                payload=_merge(payloads),
+                slas=[p["sla"] for p in payloads if isinstance(p.get("sla"), dict)],
+                cid=rows[0].correlation_id,
+                created=[r.created_at for r in rows],
+                ids=[r.id for r in rows],
+            )
+
+    def _apply_claimed(self, c: _Claimed) -> str:
+        with correlation(c.cid):
             try:
-                self._apply(kind, payload, retry=attempts > 1)
+                self._apply(c.kind, c.payload, retry=c.attempts > 1)
             except OdooRetryableError as exc:
-                return self._after_failure(ids, attempts, exc, retryable=True)
+                return self._after_failure(c.ids, c.attempts, exc, retryable=True)
             except OdooError as exc:
-                return self._after_failure(ids, attempts, exc, retryable=False)
-            with self.db.session() as session:
-                for row_id in ids:
-                    row = session.get(OutboxRow, row_id)
-                    if row is not None:
-                        row.status, row.sent_at, row.last_error = "sent", self.clock(), None
-            for moment in created:
-                OUTBOX_APPLIED.labels(kind, "sent").inc()
-                OUTBOX_LAG.labels(kind).observe((self.clock() - moment).total_seconds())
-            for sla in slas:
-                observe_sla(sla, self.clock())
+                return self._after_failure(c.ids, c.attempts, exc, retryable=False)
+            self._mark_sent(c)
             return "applied"
+
+    def _mark_sent(self, c: _Claimed) -> None:
+        with self.db.session() as session:
+            for row_id in c.ids:
+                row = session.get(OutboxRow, row_id)
+                if row is not None:
+                    row.status, row.sent_at, row.last_error = "sent", self.clock(), None
+        for moment in c.created:
+            OUTBOX_APPLIED.labels(c.kind, "sent").inc()
+            OUTBOX_LAG.labels(c.kind).observe((self.clock() - moment).total_seconds())
+        for sla in c.slas:
+            observe_sla(sla, self.clock())
+
+    def _apply_label_batch(self, groups: list[list[int]]) -> list[str]:
+        """First uploads of many records' labels in one ``create``. Odoo creates a list in one
+        transaction, so a rejected batch left nothing behind and each record then writes alone;
+        a batch that failed in transit may have landed, so those retry later through the path
+        that looks in Odoo first (as every later attempt does)."""
+        claims = [self._claim_group(g) for g in groups]
+        outcomes = ["" if c is not None else "skipped" for c in claims]
+        fresh = [c for c in claims if c is not None and c.attempts == 1]
+        if len(fresh) > 1:
+            values = [self._label_values(c.payload) for c in fresh]
+            flat = [v for vals in values for v in vals.values()]
+            try:
+                created = self._rpc(self.odoo.create, "ir.attachment", flat) if flat else []
+            except OdooRetryableError as exc:
+                for c in fresh:
+                    outcomes[claims.index(c)] = self._after_failure(
+                        c.ids, c.attempts, exc, retryable=True
+                    )
+            except OdooError:
+                pass  # nothing was created: each record below, on its own
+            else:
+                attachment_ids = iter(created)
+                with self.db.session() as session:
+                    for vals in values:
+                        for label_id in vals:
+                            row = session.get(LabelRow, label_id)
+                            attachment_id = next(attachment_ids)
+                            if row is not None:
+                                row.odoo_attachment_id = attachment_id
+                for c in fresh:
+                    self._mark_sent(c)
+                    outcomes[claims.index(c)] = "applied"
+        for i, c in enumerate(claims):
+            if not outcomes[i] and c is not None:
+                outcomes[i] = self._apply_claimed(c)
+        return outcomes
 
     @staticmethod
     def _claim(session: Any, row_id: int, now: datetime) -> bool:
@@ -232,13 +336,14 @@ class OdooWriter:
         else:  # enqueue_write refuses unknown kinds; a row from a newer version waits for it
             raise ValueError(f"unknown outbox kind {kind!r}")
 
-    def _attach_labels(self, payload: dict[str, Any], *, retry: bool) -> None:
+    def _label_values(self, payload: dict[str, Any]) -> dict[int, dict[str, Any]]:
+        """The ``ir.attachment`` values of a labels write, by label id."""
         picking_id = int(payload["picking_id"])
         with self.db.session() as session:
             labels = session.scalars(
                 select(LabelRow).where(LabelRow.id.in_(payload["label_ids"])).order_by(LabelRow.id)
             ).all()
-            todo = {
+            return {
                 label.id: {
                     "name": label_name(payload["prefix"], label),
                     "res_model": "stock.picking",
@@ -249,6 +354,10 @@ class OdooWriter:
                 }
                 for label in labels
             }
+
+    def _attach_labels(self, payload: dict[str, Any], *, retry: bool) -> None:
+        picking_id = int(payload["picking_id"])
+        todo = self._label_values(payload)
         if retry and todo:
             present = {
                 r["name"]
@@ -340,7 +449,8 @@ class OdooWriter:
             self._rpc(self.odoo.complete_activity, int(found[0]), payload.get("feedback"))
 
     def _rpc(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        self._rpcs += 1
+        with self._lock:
+            self._rpcs += 1
         return fn(*args, **kwargs)
 
 
