@@ -11,6 +11,7 @@ from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.security_cli import keys_app
 from app.sync.alerts.cli import alerts_app
+from app.sync.manifest.cli import manifest_app
 from training.cli import export_app, models_app, recommend_app, simulate_app, train_app
 from training.eta.cli import eta_app
 from training.triage.cli import triage_app
@@ -66,6 +67,7 @@ cli.add_typer(recommend_app, name="recommend", help="Batch carrier recommendatio
 cli.add_typer(triage_app, name="triage", help="Exception triage: evaluate, classify.")
 cli.add_typer(eta_app, name="eta", help="Delivery-time prediction: evaluate, predict.")
 cli.add_typer(alerts_app, name="alerts", help="Predictive alerting: list, ack, resolve, evaluate.")
+cli.add_typer(manifest_app, name="manifest", help="End-of-day manifest and close-out.")
 
 
 def _setup_logging() -> None:

@@ -1,0 +1,1 @@
+"""End-of-day manifest and close-out per carrier account."""
