@@ -6,13 +6,14 @@ decided what) because triage, ETA and recommendation models are trained on exact
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -384,3 +385,41 @@ class AlertRow(TimestampMixin, Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(128))
     resolution: Mapped[str | None] = mapped_column(String(32))  # recovered | manual
+
+
+class ManifestRow(Base):
+    """One end-of-day close-out of one carrier account: what the driver scans at pickup.
+
+    ``id`` is derived from the account, the day and the shipments it lists, so closing the same
+    group twice is the same row; the document's hash proves which sheet was handed over.
+    """
+
+    __tablename__ = "manifests"
+    __table_args__ = (Index("ix_manifests_account_day", "account", "day"),)
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), nullable=False)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    shipment_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    parcel_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    document_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    document_source: Mapped[str] = mapped_column(String(16), nullable=False)  # waybill | carrier
+    document_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    carrier_reference: Mapped[str | None] = mapped_column(String(128))
+    odoo_carrier_id: Mapped[int | None] = mapped_column(BigInteger)
+    odoo_attachment_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ManifestShipmentRow(Base):
+    """A shipment listed on a manifest; the unique ``shipment_id`` is the store's guarantee that
+    no shipment is ever handed over on two manifests, even when two close-outs race."""
+
+    __tablename__ = "manifest_shipments"
+
+    shipment_id: Mapped[str] = mapped_column(
+        ForeignKey("shipments.id", ondelete="CASCADE"), primary_key=True
+    )
+    manifest_id: Mapped[str] = mapped_column(
+        ForeignKey("manifests.id", ondelete="CASCADE"), nullable=False, index=True
+    )

@@ -9,9 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from app.core.db import Database
+from app.core.errors import Conflict
 from app.core.ids import new_id
-from app.store.tables import LabelRow, ParcelRow, ShipmentRow
+from app.store.tables import (
+    LabelRow,
+    ManifestRow,
+    ManifestShipmentRow,
+    ParcelRow,
+    ShipmentRow,
+)
 from app.sync.manifest.service import ManifestService
 
 DAY = date(2026, 3, 2)
@@ -112,3 +121,56 @@ def test_shipments_labelled_after_the_close_go_in_a_second_manifest(sqlite_db: D
     assert len(second.shipment_ids) == 1
     assert not set(first.shipment_ids) & set(second.shipment_ids)
     assert first.manifest_id != second.manifest_id
+
+
+def test_an_odoo_outage_leaves_the_manifest_stored_and_the_next_close_posts_it(
+    sqlite_db: Database,
+) -> None:
+    from app.sync.odoo import OdooClient
+    from app.sync.odoo_sandbox import OdooSandbox, run_sandbox_server
+
+    box = OdooSandbox(version="17.0", seed=2, demo_data=False)
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    seed(sqlite_db, "easypost-main", 2, labelled=at)
+    with run_sandbox_server(box, host="127.0.0.1", port=0) as url:
+        odoo = OdooClient(
+            url=url, db=box.db, username=box.login, api_key=box.api_key, retry_attempts=1
+        )
+        service = ManifestService(
+            db=sqlite_db, directory=Directory({"easypost-main": PlainAdapter()}), odoo=odoo
+        )
+        box.fail_next(1, "unavailable")
+        try:
+            service.close_day(DAY)
+            raise AssertionError("the outage should surface")
+        except Exception as exc:  # the caller (CLI, scheduler) reports it and runs again
+            assert "unavailable" in str(exc).lower() or exc.__class__.__name__.startswith("Odoo")
+        with sqlite_db.session() as session:
+            (stored,) = session.query(ManifestRow).all()
+            assert stored.odoo_attachment_id is None and stored.shipment_count == 2
+            sha = stored.document_sha256
+
+        assert service.close_day(DAY) == []  # nothing new to close ...
+        with sqlite_db.session() as session:
+            (stored,) = session.query(ManifestRow).all()
+            attachment_id = stored.odoo_attachment_id
+        assert attachment_id is not None  # ... but the waiting document reached Odoo
+        (attachment,) = odoo.read("ir.attachment", [attachment_id], ["name", "datas"])
+        import base64
+        import hashlib
+
+        assert hashlib.sha256(base64.b64decode(attachment["datas"])).hexdigest() == sha
+        odoo.close()
+
+
+def test_a_shipment_already_on_a_manifest_is_never_listed_again(sqlite_db: Database) -> None:
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    seed(sqlite_db, "easypost-main", 2, labelled=at)
+    service = ManifestService(db=sqlite_db, directory=Directory({"easypost-main": PlainAdapter()}))
+    group = service.open_shipments(DAY)["easypost-main"]
+    service.close_group("easypost-main", DAY, group[:1])
+    with pytest.raises(Conflict) as raised:  # a racing close-out that read the day earlier
+        service.close_group("easypost-main", DAY, group)
+    assert raised.value.code == "manifest_conflict"
+    with sqlite_db.session() as session:
+        assert session.query(ManifestShipmentRow).count() == 1

@@ -7,9 +7,11 @@ per group, not per parcel. A carrier adapter that offers ``manifest(...)`` is as
 carrier's document; the others (karrio's EasyPost and UPS connectors have no manifest call) get
 a manifest Waybill writes itself, so the warehouse has the same handover sheet either way.
 
-Records: until the store has a ``manifests`` table, each closed manifest is an audit row
-(``target_type="manifest"``) holding the full record in its JSON ``after`` column; a shipment
-already listed in a manifest of that day is never listed again, so a re-run is safe.
+Records: a ``manifests`` row per close-out and a ``manifest_shipments`` row per shipment it
+lists, committed *before* the document goes to Odoo. The shipment is that table's primary key,
+so a shipment can never be handed over twice — a re-run, or two close-outs racing, find it taken.
+An Odoo outage after the commit leaves the manifest without its attachment; the next close-out
+of the day posts it. Every close-out is also in the audit log.
 """
 
 from __future__ import annotations
@@ -24,12 +26,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import record_audit
 from app.core.db import Database
+from app.core.errors import Conflict
 from app.core.logging import get_logger
 from app.models import ShipmentState
-from app.store.tables import AuditRow, LabelRow, ParcelRow, ShipmentRow
+from app.store.tables import (
+    LabelRow,
+    ManifestRow,
+    ManifestShipmentRow,
+    ParcelRow,
+    ShipmentRow,
+)
 from app.sync.booking.directory import CarrierDirectory
 from app.sync.odoo import OdooClient
 
@@ -102,6 +112,7 @@ class ManifestService:
 
     def close_day(self, day: date, *, accounts: list[str] | None = None) -> list[ManifestRecord]:
         """Close every account with open shipments labelled on ``day`` (UTC): one manifest each."""
+        self.post_missing_documents(day)
         groups = self.open_shipments(day, accounts=accounts)
         return [self.close_group(account, day, group) for account, group in sorted(groups.items())]
 
@@ -148,14 +159,37 @@ class ManifestService:
         return dict(groups)
 
     def _already_manifested(self, session: Any, day: date) -> set[str]:
-        afters = session.scalars(
-            select(AuditRow.after).where(
-                AuditRow.target_type == TARGET_TYPE,
-                AuditRow.action == ACTION,
-                AuditRow.target_id.like(f"%:{day.isoformat()}:%"),
+        start = datetime.combine(day, time(), tzinfo=UTC)
+        labelled = (
+            select(LabelRow.shipment_id)
+            .group_by(LabelRow.shipment_id)
+            .having(func.min(LabelRow.created_at) >= start)
+        )
+        return set(
+            session.scalars(
+                select(ManifestShipmentRow.shipment_id).where(
+                    ManifestShipmentRow.shipment_id.in_(labelled)
+                )
             )
         )
-        return {sid for after in afters for sid in (after or {}).get("shipment_ids", [])}
+
+    def post_missing_documents(self, day: date) -> int:
+        """Manifests of ``day`` whose document never reached Odoo (it was down): post them."""
+        if self.odoo is None:
+            return 0
+        with self.db.session() as session:
+            waiting = session.scalars(
+                select(ManifestRow.id).where(
+                    ManifestRow.day == day, ManifestRow.odoo_attachment_id.is_(None)
+                )
+            ).all()
+        posted = 0
+        for manifest_id in waiting:
+            record = self._load(manifest_id)
+            if record is not None:
+                self._attach(record)
+                posted += 1
+        return posted
 
     def close_group(self, account: str, day: date, group: list[OpenShipment]) -> ManifestRecord:
         """Close ``group`` as one manifest (``close_day`` passes all of an account's day)."""
@@ -178,23 +212,106 @@ class ManifestService:
             odoo_carrier_id=max(set(carrier_ids), key=carrier_ids.count) if carrier_ids else None,
             closed_at=self.clock(),
         )
-        record.odoo_attachment_id = self._post_to_odoo(record)
+        sha256 = hashlib.sha256(document.data).hexdigest()
+        try:
+            self._store(record, sha256)
+        except IntegrityError as exc:  # another close-out listed one of these shipments first
+            raise Conflict(
+                f"a shipment of {account} on {day} is already on another manifest; close again",
+                code="manifest_conflict",
+            ) from exc
+        self._attach(record)
+        log.info("manifest_closed", **record.to_body())
+        return record
+
+    def _store(self, record: ManifestRecord, sha256: str) -> None:
+        document, manifest_id = record.document, record.manifest_id
         with self.db.session() as session:
+            session.add(
+                ManifestRow(
+                    id=manifest_id,
+                    account=record.account,
+                    day=record.day,
+                    closed_at=record.closed_at,
+                    shipment_count=len(record.shipment_ids),
+                    parcel_count=len(record.tracking_numbers),
+                    document_name=document.name,
+                    document_source=document.source,
+                    document_sha256=sha256,
+                    carrier_reference=document.carrier_reference,
+                    odoo_carrier_id=record.odoo_carrier_id,
+                )
+            )
+            session.flush()  # the manifest before the rows that point at it
+            session.add_all(
+                ManifestShipmentRow(shipment_id=sid, manifest_id=manifest_id)
+                for sid in record.shipment_ids
+            )
             record_audit(
                 session,
                 actor="system:manifest",
                 action=ACTION,
                 target_type=TARGET_TYPE,
                 target_id=manifest_id[:64],
-                after={
-                    **record.to_body(),
-                    "shipment_ids": record.shipment_ids,
-                    "closed_at": record.closed_at.isoformat(),
-                    "sha256": hashlib.sha256(document.data).hexdigest(),
-                },
+                after={**record.to_body(), "sha256": sha256},
             )
-        log.info("manifest_closed", **record.to_body())
-        return record
+
+    def _attach(self, record: ManifestRecord) -> None:
+        record.odoo_attachment_id = self._post_to_odoo(record)
+        if record.odoo_attachment_id is None:
+            return
+        with self.db.session() as session:
+            row = session.get(ManifestRow, record.manifest_id)
+            if row is not None:
+                row.odoo_attachment_id = record.odoo_attachment_id
+
+    def _load(self, manifest_id: str) -> ManifestRecord | None:
+        """A stored manifest with its document rebuilt (the Waybill sheet is deterministic)."""
+        with self.db.session() as session:
+            row = session.get(ManifestRow, manifest_id)
+            if row is None or row.document_source != "waybill":
+                return None  # a carrier's own document is not stored; its reference is
+            ids = session.scalars(
+                select(ManifestShipmentRow.shipment_id)
+                .where(ManifestShipmentRow.manifest_id == manifest_id)
+                .order_by(ManifestShipmentRow.shipment_id)
+            ).all()
+            account, day, carrier_id = row.account, row.day, row.odoo_carrier_id
+            closed_at = row.closed_at
+        group = self._group(ids)
+        document = local_manifest(manifest_id, account, day, group)
+        return ManifestRecord(
+            manifest_id=manifest_id,
+            account=account,
+            day=day,
+            shipment_ids=[s.shipment_id for s in group],
+            tracking_numbers=[n for s in group for n in s.numbers],
+            document=document,
+            odoo_carrier_id=carrier_id,
+            closed_at=closed_at,
+        )
+
+    def _group(self, shipment_ids: list[str]) -> list[OpenShipment]:
+        with self.db.session() as session:
+            rows = session.execute(
+                select(
+                    ShipmentRow.id,
+                    ShipmentRow.reference,
+                    ShipmentRow.odoo_carrier_id,
+                    ShipmentRow.service,
+                )
+                .where(ShipmentRow.id.in_(shipment_ids))
+                .order_by(ShipmentRow.id)
+            ).all()
+            numbers: dict[str, list[str]] = defaultdict(list)
+            for shipment_id, number in session.execute(
+                select(ParcelRow.shipment_id, ParcelRow.tracking_number)
+                .where(ParcelRow.shipment_id.in_(shipment_ids))
+                .where(ParcelRow.tracking_number.is_not(None))
+                .order_by(ParcelRow.shipment_id, ParcelRow.index)
+            ):
+                numbers[shipment_id].append(number)
+        return [OpenShipment(sid, ref, cid, svc, numbers[sid]) for sid, ref, cid, svc in rows]
 
     def _carrier_document(
         self, account: str, day: date, group: list[OpenShipment]
