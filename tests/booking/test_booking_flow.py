@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -288,3 +289,28 @@ def test_a_rerun_waits_in_place_for_a_claim_about_to_lapse(benv: BookingEnv) -> 
         )
     outcome = benv.booking.book_shipment(intent.id)
     assert outcome.state == ShipmentState.AWAITING_APPROVAL and benv.buys() == 0
+
+
+def test_a_carrier_timeout_sends_the_retry_to_a_person_without_waiting(
+    benv: BookingEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This run knows nobody else holds the claim: no point waiting it out."""
+    from app.carriers.errors import CarrierOutcomeUnknownError
+
+    intent = benv.intent_for_first_ready()
+    benv.booking.claim_wait = 30.0  # would be felt if the retry waited for the claim
+    adapter = benv.directory.adapter(next(iter(benv.directory.accounts)))
+    real_book = adapter.book
+
+    def buy_then_lose_the_answer(*args: object, **kwargs: object) -> object:
+        real_book(*args, **kwargs)  # the carrier sells the label ...
+        raise CarrierOutcomeUnknownError("easypost book: no answer within the timeout")
+
+    monkeypatch.setattr(adapter, "book", buy_then_lose_the_answer)
+    with pytest.raises(CarrierOutcomeUnknownError):
+        benv.booking.book_shipment(intent.id)
+    monkeypatch.undo()
+    started = time.monotonic()
+    retried = benv.booking.book_shipment(intent.id)
+    assert retried.state == ShipmentState.AWAITING_APPROVAL
+    assert time.monotonic() - started < 10 and benv.buys() == 1

@@ -76,6 +76,7 @@ class BookingOutcome:
 
 
 CLAIM_MARGIN = timedelta(seconds=10)  # beyond the carrier timeout: rate-limit wait, commit
+OUTCOME_UNKNOWN = "purchase_outcome_unknown"  # the carrier got the request, no answer came
 CLAIM_WAIT_SECONDS = 15.0  # a re-run waits this long in place for another run's claim
 
 
@@ -130,7 +131,8 @@ class BookingService:
                 return BookingOutcome(shipment_id, row.state, "not bookable in this state")
             if row.state == ShipmentState.BOOKING.value:
                 fresh_for = self._claim_lifetime(row.carrier_account) - (utcnow() - row.updated_at)
-                if fresh_for > timedelta(0):
+                unknown = (row.error or {}).get("code") == OUTCOME_UNKNOWN
+                if fresh_for > timedelta(0) and not unknown:
                     # another run may be talking to the carrier right now (a job re-queued
                     # after Redis lost it, or a worker killed a moment ago): let its claim run
                     # out before concluding that nobody knows the outcome
@@ -171,8 +173,11 @@ class BookingService:
             booking = self.directory.adapter(account.id).book(
                 request, chosen, idempotency_key=key, label_format=account.label_format
             )
-        except CarrierTimeoutError:
-            raise  # outcome unknown: the shipment stays in ``booking`` (see above)
+        except CarrierTimeoutError as exc:
+            # outcome unknown: the shipment stays in ``booking`` (see above), marked so that the
+            # retry goes to a person at once instead of waiting out a claim nobody holds
+            self._mark_outcome_unknown(shipment_id, exc)
+            raise
         except CarrierRejectedError as exc:
             return self._fail(shipment_id, "Carrier rejected the shipment", exc)
         except CarrierError as exc:
@@ -223,6 +228,7 @@ class BookingService:
                 .values(
                     state=ShipmentState.BOOKING.value,
                     updated_at=utcnow(),
+                    error=None,  # a new attempt: no earlier "outcome unknown" applies to it
                     version=ShipmentRow.version + 1,  # the ORM's optimistic lock sees the change
                 )
                 .execution_options(synchronize_session=False)
@@ -245,6 +251,12 @@ class BookingService:
                     if utcnow() - row.updated_at < lifetime:
                         raise BookingInProgressError(shipment_id)
         return self.book_shipment(shipment_id)
+
+    def _mark_outcome_unknown(self, shipment_id: str, exc: CarrierError) -> None:
+        with self.db.session() as session:
+            row = locked(session, shipment_id)
+            if row.state == ShipmentState.BOOKING.value:
+                row.error = {"code": OUTCOME_UNKNOWN, "carrier_error": exc.code}
 
     def _claim_lifetime(self, account_id: str | None) -> timedelta:
         """How long a run can legitimately hold the ``booking`` claim: one carrier call. Older
