@@ -5,15 +5,13 @@ name, street, e-mail, phone, credential or API key in the logs."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
 from auth_support import api_key_for
 from sqlalchemy import select
-from track_env import TrackEnv
+from track_env import TrackEnv, wait_until
 
 from app.models import TrackingStatus
 from app.store.tables import ParcelRow, ShipmentRow
@@ -22,16 +20,6 @@ from app.sync.booking.jobs import build_booking
 pytestmark = pytest.mark.redis
 
 MIN_NEEDLE = 5  # shorter strings ("Ana") occur by chance inside ordinary words and ids
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def personal_data(tenv: TrackEnv) -> dict[str, str]:
@@ -102,8 +90,8 @@ def test_end_to_end_run_logs_no_personal_data_or_secrets(
         with tenv.ctx.db.session() as session:
             return session.get(ShipmentRow, shipment_id).tracking_status  # type: ignore[union-attr]
 
-    wait_for(lambda: status(second_id) == TrackingStatus.DELIVERED.value)
-    wait_for(lambda: status(first_id) is not None)
+    wait_until(lambda: status(second_id) == TrackingStatus.DELIVERED.value)
+    wait_until(lambda: status(first_id) is not None)
     assert tenv.ctx.queue.join()
     tenv.writer.drain()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
-from track_env import TrackEnv
+from track_env import TrackEnv, wait_until
 
 from app.core.events import EventLog
 from app.models import ExceptionCategory, TrackingEvent, TrackingStatus
@@ -40,14 +39,6 @@ def event_sla_count() -> float:
     )
 
 
-def wait_until(check: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def count(tenv: TrackEnv, table: type, *where: Any) -> int:
