@@ -3,28 +3,18 @@ scan, and Waybill closes that activity itself when the parcel is delivered."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from track_env import TrackEnv
+from track_env import TrackEnv, wait_until
 
 from app.store.tables import ShipmentRow, SuggestionRow, TrackingEventRow
 from app.sync.alerts.at_risk import KIND
 from app.sync.alerts.jobs import build_at_risk
 
 pytestmark = pytest.mark.redis
-
-
-def wait_for(check: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not reached")
 
 
 def activities(env: TrackEnv, picking_id: int) -> list[dict[str, Any]]:
@@ -50,7 +40,7 @@ def test_stalled_shipment_gets_an_activity_that_closes_on_delivery(aenv: TrackEn
             promised.year, promised.month, promised.day, tzinfo=UTC
         )
     aenv.carrier_box.advance(number, 2)  # label created, accepted at the origin facility
-    wait_for(lambda: status(aenv, shipment_id) == "in_transit")
+    wait_until(lambda: status(aenv, shipment_id) == "in_transit")
     assert aenv.ctx.queue.join()
     monitor = build_at_risk(aenv.ctx)
     fresh = monitor.check(shipment_id)
@@ -78,7 +68,7 @@ def test_stalled_shipment_gets_an_activity_that_closes_on_delivery(aenv: TrackEn
     assert exceptions == []  # flagged before any exception scan
     assert len(rows) == 1 and rows[0].state == "open"
     assert rows[0].payload["probability"] >= rows[0].payload["threshold"]
-    found = wait_for(
+    found = wait_until(
         lambda: [a for a in activities(aenv, picking_id) if "At risk" in str(a["summary"])]
     )
     assert len(found) == 1
@@ -87,9 +77,9 @@ def test_stalled_shipment_gets_an_activity_that_closes_on_delivery(aenv: TrackEn
     assert "In transit" in note and promised.isoformat() in note
 
     aenv.carrier_box.push_tracking(number, "delivered")  # the rest of the journey
-    wait_for(lambda: status(aenv, shipment_id) == "delivered")
+    wait_until(lambda: status(aenv, shipment_id) == "delivered")
     assert aenv.ctx.queue.join()
-    wait_for(lambda: not [a for a in activities(aenv, picking_id) if a["id"] == found[0]["id"]])
+    wait_until(lambda: not [a for a in activities(aenv, picking_id) if a["id"] == found[0]["id"]])
     with aenv.ctx.db.session() as s:
         row = s.get(SuggestionRow, rows[0].id)
         assert row is not None and row.state == "resolved"

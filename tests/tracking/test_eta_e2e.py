@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from track_env import TrackEnv
+from track_env import TrackEnv, wait_until
 
 from app.main import create_app
 from app.store.tables import SuggestionRow
 from app.sync.eta.service import latest_eta
 
 pytestmark = pytest.mark.redis
-
-
-def wait_for(check: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not reached")
 
 
 def test_exception_moves_the_eta_and_odoo_shows_it(tenv: TrackEnv) -> None:
@@ -34,7 +22,7 @@ def test_exception_moves_the_eta_and_odoo_shows_it(tenv: TrackEnv) -> None:
     tenv.carrier_box.advance(number, 2)  # label created, accepted: in transit
     tenv.carrier_box.webhook_url = url
     tenv.carrier_box.push_tracking(number, "lost")  # later scans, then the parcel is lost
-    history = wait_for(lambda: (e := latest_eta(tenv.ctx.db, shipment_id)) and e)
+    history = wait_until(lambda: (e := latest_eta(tenv.ctx.db, shipment_id)) and e)
     assert {"p10", "p50", "p90", "p95", "stage"} <= set(history)
     assert history["p10"] <= history["p50"] <= history["p90"] <= history["p95"]
     assert tenv.ctx.queue.join()
@@ -51,7 +39,7 @@ def test_exception_moves_the_eta_and_odoo_shows_it(tenv: TrackEnv) -> None:
         ]
         return [b for b in bodies if "New delivery estimate" in b]
 
-    notices = wait_for(moved_in_odoo)
+    notices = wait_until(moved_in_odoo)
     latest = latest_eta(tenv.ctx.db, shipment_id)
     with tenv.ctx.db.session() as s:
         stored = s.scalars(

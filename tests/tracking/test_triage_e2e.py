@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import select
-from track_env import TrackEnv
+from track_env import TrackEnv, wait_until
 
 from app.store.tables import FeedbackRow, ShipmentRow, SuggestionRow
 from app.sync.exceptions.feedback import sync_activity_outcomes
@@ -15,13 +13,6 @@ from app.sync.exceptions.jobs import build_triage
 pytestmark = pytest.mark.redis
 
 
-def wait_for(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not reached")
 
 
 def picking_activities(tenv: TrackEnv, picking_id: int) -> list[dict]:  # type: ignore[type-arg]
@@ -48,7 +39,7 @@ def test_exception_becomes_one_activity_and_done_is_recorded(tenv: TrackEnv) -> 
                 )
             ).first()
 
-    suggestion = wait_for(triaged)
+    suggestion = wait_until(triaged)
     assert suggestion.payload["category"] == "damaged"
     assert suggestion.payload["routing"]["team"] == "warehouse + claims"
     assert tenv.ctx.queue.join()
@@ -84,7 +75,7 @@ def test_exception_becomes_one_activity_and_done_is_recorded(tenv: TrackEnv) -> 
 def test_cancelled_activity_is_recorded_as_dismissed(tenv: TrackEnv) -> None:
     shipment_id, picking_id, number = tenv.booked_shipment()
     tenv.carrier_box.push_tracking(number, "lost")
-    wait_for(lambda: _suggestion_id(tenv, shipment_id))
+    wait_until(lambda: _suggestion_id(tenv, shipment_id))
     assert tenv.ctx.queue.join()
     tenv.writer.drain()
     (activity,) = picking_activities(tenv, picking_id)

@@ -53,7 +53,7 @@ class TrackEnv:
         return shipment_id, picking_id, str(number)
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+def wait_until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
     """Poll ``check`` until it returns something truthy; the work runs in other threads."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
