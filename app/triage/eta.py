@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.triage import eta_single
 from app.triage.eta_features import (
     DAY_H,
     HOUR,
@@ -52,7 +53,9 @@ PREDICTION_COLUMNS = list(QUANTILE_COLUMNS)
 DEFAULT_RATIOS = (0.55, 1.0, 1.35, 1.6)  # p10, p50, p90, p95 as multiples of a promise
 # Last resort of an unfitted baseline for rows without a promise (hours from the anchor).
 DEFAULT_HOURS: dict[str, tuple[float, ...]] = {
-    "waybill": (24.0, 48.0, 96.0, 120.0), "olist": (168.0, 288.0, 600.0, 720.0)}
+    "waybill": (24.0, 48.0, 96.0, 120.0),
+    "olist": (168.0, 288.0, 600.0, 720.0),
+}
 
 
 def _monotone(values: np.ndarray) -> np.ndarray:
@@ -91,8 +94,9 @@ class EtaModel:
         stage = np.clip(fs.stage, 0, len(STAGES) - 1)
         for j, col in enumerate(PREDICTION_COLUMNS):
             raw = self.boosters[col].predict(X, num_threads=self.num_threads)
-            off = np.array([self.offsets.get(int(s), default).get(col, 0.0)
-                            for s in range(len(STAGES))])
+            off = np.array(
+                [self.offsets.get(int(s), default).get(col, 0.0) for s in range(len(STAGES))]
+            )
             remaining[:, j] = np.clip(np.expm1(raw + off[stage]), 0.0, None)
         start = fs.start_h[:, None]
         if self.clock == "business":
@@ -133,13 +137,15 @@ class EtaBaseline:
     # promise, as evaluated); carriers' exception delays are a day or more in the median.
     exception_delay_h: float = 0.0
 
-
     @property
     def lane_levels(self) -> tuple[tuple[str, ...], ...]:
         if self.kind == "olist":
             return (("origin_zone", "destination_zone"), ("destination_zone",))
-        return (("origin_zone", "destination_zone", "service_level"),
-                ("origin_zone", "destination_zone"), ("destination_country", "service_level"))
+        return (
+            ("origin_zone", "destination_zone", "service_level"),
+            ("origin_zone", "destination_zone"),
+            ("destination_country", "service_level"),
+        )
 
     def fit(self, frame: pd.DataFrame) -> EtaBaseline:
         """Learn residual ratios and lane quantiles from shipments with ``delivered_at``."""
@@ -155,8 +161,11 @@ class EtaBaseline:
         promise_h = ((point - anchor.loc[ok]).dt.total_seconds() / HOUR).to_numpy()
         ratio = np.log(np.clip(hours, 0.5, None) / np.clip(promise_h, 1.0, None))
         have = np.isfinite(ratio)
-        group = (frame["carrier"].astype("string").fillna("*").to_numpy()
-                 if "carrier" in frame else np.full(len(frame), "*", dtype=object))
+        group = (
+            frame["carrier"].astype("string").fillna("*").to_numpy()
+            if "carrier" in frame
+            else np.full(len(frame), "*", dtype=object)
+        )
         self.ratio_quantiles = {}
         if have.any():
             self.ratio_quantiles["*"] = list(np.exp(np.quantile(ratio[have], levels)))
@@ -175,8 +184,9 @@ class EtaBaseline:
             qs = grouped.quantile(levels).unstack()
             qs = qs.loc[counts[counts >= self.min_count].index]
             self.lane_quantiles["|".join(cols)] = {
-                str(k): [float(v) for v in row] for k, row in zip(qs.index, qs.to_numpy(),
-                                                                  strict=True)}
+                str(k): [float(v) for v in row]
+                for k, row in zip(qs.index, qs.to_numpy(), strict=True)
+            }
         return self
 
     def _lane(self, frame: pd.DataFrame) -> np.ndarray:
@@ -194,7 +204,8 @@ class EtaBaseline:
                 out[missing] = found
         missing = np.isnan(out[:, 0])
         out[missing] = self.global_quantiles or DEFAULT_HOURS.get(
-            self.kind, DEFAULT_HOURS["waybill"])
+            self.kind, DEFAULT_HOURS["waybill"]
+        )
         return out
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -202,19 +213,28 @@ class EtaBaseline:
             return pd.DataFrame(columns=PREDICTION_COLUMNS, dtype=float)
         anchor = anchor_times(frame, self.kind)
         if self.method == "constant":
-            out = np.tile(np.asarray(self.global_quantiles or DEFAULT_HOURS.get(
-                self.kind, DEFAULT_HOURS["waybill"]), dtype=float), (len(frame), 1))
+            out = np.tile(
+                np.asarray(
+                    self.global_quantiles or DEFAULT_HOURS.get(self.kind, DEFAULT_HOURS["waybill"]),
+                    dtype=float,
+                ),
+                (len(frame), 1),
+            )
         else:
             out = self._lane(frame)
         if self.method == "promise":
             tz = destination_timezones(frame)
             point = promise_points(frame, tz, PROMISE_POINT_HOUR.get(self.kind, 12.0))
             promise_h = ((point - anchor).dt.total_seconds() / HOUR).to_numpy()
-            carriers = (frame["carrier"].astype("string").fillna("*").to_numpy()
-                        if "carrier" in frame else np.full(len(frame), "*", dtype=object))
+            carriers = (
+                frame["carrier"].astype("string").fillna("*").to_numpy()
+                if "carrier" in frame
+                else np.full(len(frame), "*", dtype=object)
+            )
             default = self.ratio_quantiles.get("*", list(DEFAULT_RATIOS))
-            ratios = np.array([self.ratio_quantiles.get(str(c), default) for c in carriers],
-                              dtype=float).reshape(len(frame), 4)
+            ratios = np.array(
+                [self.ratio_quantiles.get(str(c), default) for c in carriers], dtype=float
+            ).reshape(len(frame), 4)
             ratios[:, 1] = 1.0  # the promise itself is the point prediction
             ratios[:, 0] = np.minimum(ratios[:, 0], 1.0)
             ratios[:, 2] = np.maximum(ratios[:, 2], 1.0)
@@ -248,16 +268,18 @@ class EtaPrediction:
     def local_dates(self) -> dict[str, date]:
         """Delivery dates in the destination's calendar (what a customer is told)."""
         tz = self.timezone
-        return {q: pd.Timestamp(getattr(self, q)).tz_convert(tz).date()
-                for q in PREDICTION_COLUMNS}
+        return {q: pd.Timestamp(getattr(self, q)).tz_convert(tz).date() for q in PREDICTION_COLUMNS}
 
 
 def _stage_name(code: int) -> str:
     return STAGES[int(np.clip(code, 0, len(STAGES) - 1))]
 
 
-def shipment_frame(shipment: Mapping[str, Any], events: Sequence[Mapping[str, Any]] = (),
-                   as_of: datetime | None = None) -> pd.DataFrame:
+def shipment_frame(
+    shipment: Mapping[str, Any],
+    events: Sequence[Mapping[str, Any]] = (),
+    as_of: datetime | None = None,
+) -> pd.DataFrame:
     """One shipment and its tracking events as a predict() row (with ``as_of`` and ``ev_*``)."""
     row = pd.DataFrame([dict(shipment)])
     if "shipment_id" not in row:
@@ -269,8 +291,11 @@ def shipment_frame(shipment: Mapping[str, Any], events: Sequence[Mapping[str, An
         ev["occurred_at"] = to_utc_timestamps(ev["occurred_at"])
         ev["status"] = ev["status"].map(lambda s: getattr(s, "value", s))
     if as_of is not None:
-        row["as_of"] = pd.Timestamp(as_of).tz_convert("UTC") if pd.Timestamp(
-            as_of).tzinfo else pd.Timestamp(as_of).tz_localize("UTC")
+        row["as_of"] = (
+            pd.Timestamp(as_of).tz_convert("UTC")
+            if pd.Timestamp(as_of).tzinfo
+            else pd.Timestamp(as_of).tz_localize("UTC")
+        )
     elif len(ev):
         row["as_of"] = ev["occurred_at"].max()
     if len(ev) and "as_of" in row:
@@ -280,9 +305,12 @@ def shipment_frame(shipment: Mapping[str, Any], events: Sequence[Mapping[str, An
     return row
 
 
-def predict_for_shipment(shipment: Mapping[str, Any], events: Sequence[Mapping[str, Any]] = (),
-                         model: EtaModel | EtaBaseline | None = None,
-                         as_of: datetime | None = None) -> EtaPrediction:
+def predict_for_shipment(
+    shipment: Mapping[str, Any],
+    events: Sequence[Mapping[str, Any]] = (),
+    model: EtaModel | EtaBaseline | None = None,
+    as_of: datetime | None = None,
+) -> EtaPrediction:
     """Predict one shipment's delivery time from its booking data and the events so far.
 
     ``shipment`` holds the training-contract columns (lane, carrier, service, parcel, promise,
@@ -295,15 +323,68 @@ def predict_for_shipment(shipment: Mapping[str, Any], events: Sequence[Mapping[s
     predictor: Any = model if model is not None else baseline_predictor()
     if getattr(predictor, "kind", "waybill") != "waybill":
         predictor = baseline_predictor()  # e.g. a model trained on Olist orders
+    fast = _predict_single(shipment, events, predictor, as_of)
+    if fast is not None:
+        return fast
+    return _predict_via_frame(shipment, events, predictor, as_of)
+
+
+def _predict_single(
+    shipment: Mapping[str, Any],
+    events: Sequence[Mapping[str, Any]],
+    predictor: Any,
+    as_of: datetime | None,
+) -> EtaPrediction | None:
+    """The one-row path of :mod:`app.triage.eta_single` (None: take the frame path)."""
+    if type(predictor) not in (EtaModel, EtaBaseline):
+        return None
+    try:
+        row = eta_single.single_row(shipment, events, as_of)
+        anchor = row.anchor
+        v = row.values
+        tz = eta_single.timezone(v.get("destination_zone"), v.get("destination_country"))
+        version = str(getattr(predictor, "version", None) or "baseline")
+        delivered = [
+            eta_single.utc(e["occurred_at"])
+            for e in events
+            if getattr(e.get("status"), "value", e.get("status")) == "delivered"
+        ]
+        if delivered:
+            if any(at is None for at in delivered):
+                return None
+            at = max(delivered).to_pydatetime()  # type: ignore[type-var]
+            return EtaPrediction(at, at, at, at, "delivered", version, tz)
+        if anchor is None:  # no ship, booking or creation time: nothing to count from
+            return None
+        if isinstance(predictor, EtaModel):
+            hours, code = eta_single.model_hours(predictor, row)
+        else:
+            hours, code = eta_single.baseline_hours(predictor, row), eta_single.baseline_stage(row)
+    except eta_single.Unsupported:
+        return None
+    times = [(anchor + pd.Timedelta(hours=float(h))).round("s").to_pydatetime() for h in hours]
+    return EtaPrediction(*times, _stage_name(code), version, tz)
+
+
+def _predict_via_frame(
+    shipment: Mapping[str, Any],
+    events: Sequence[Mapping[str, Any]],
+    predictor: Any,
+    as_of: datetime | None,
+) -> EtaPrediction:
+    """The batch feature code on a one-row frame: every input the one-row path declines."""
     kind = "waybill"
     row = shipment_frame(shipment, events, as_of)
     tz = destination_timezones(row).iloc[0]
     version = str(getattr(predictor, "version", None) or "baseline")
-    delivered = [e for e in events
-                 if getattr(e.get("status"), "value", e.get("status")) == "delivered"]
+    delivered = [
+        e for e in events if getattr(e.get("status"), "value", e.get("status")) == "delivered"
+    ]
     if delivered:
-        at = max(pd.Timestamp(to_utc_timestamps(pd.Series([e["occurred_at"]])).iloc[0])
-                 for e in delivered).to_pydatetime()
+        at = max(
+            pd.Timestamp(to_utc_timestamps(pd.Series([e["occurred_at"]])).iloc[0])
+            for e in delivered
+        ).to_pydatetime()
         return EtaPrediction(at, at, at, at, "delivered", version, tz)
     pred = predictor.predict(row).iloc[0]
     anchor = anchor_times(row, kind).iloc[0]
@@ -314,14 +395,18 @@ def predict_for_shipment(shipment: Mapping[str, Any], events: Sequence[Mapping[s
         code = 2 if rank >= 2 else (1 if scans >= 1 else 0)
     else:
         code = int(stages[0])
-    times = {q: (anchor + pd.Timedelta(hours=float(pred[q]))).round("s").to_pydatetime()
-             for q in PREDICTION_COLUMNS}
-    return EtaPrediction(times["p10"], times["p50"], times["p90"], times["p95"],
-                         _stage_name(code), version, tz)
+    times = {
+        q: (anchor + pd.Timedelta(hours=float(pred[q]))).round("s").to_pydatetime()
+        for q in PREDICTION_COLUMNS
+    }
+    return EtaPrediction(
+        times["p10"], times["p50"], times["p90"], times["p95"], _stage_name(code), version, tz
+    )
 
 
-def quantile_dates(frame: pd.DataFrame, predictions: pd.DataFrame, kind: str = "waybill"
-                   ) -> pd.DataFrame:
+def quantile_dates(
+    frame: pd.DataFrame, predictions: pd.DataFrame, kind: str = "waybill"
+) -> pd.DataFrame:
     """Prediction hours as local delivery dates at the destination (``p10_date`` ...)."""
     anchor = anchor_times(frame, kind)
     tz = destination_timezones(frame)

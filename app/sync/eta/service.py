@@ -9,16 +9,18 @@ activity quotes the latest prediction.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from app.core.db import Database
 from app.core.ids import new_id
 from app.core.logging import get_logger
-from app.store.tables import ShipmentRow, SuggestionRow, TrackingEventRow
+from app.store.tables import RateRow, ShipmentRow, SuggestionRow, TrackingEventRow
 from app.sync.tracking.state import TrackingState
 from app.sync.writeback.outbox import queue_picking_message
 from app.triage.eta import EtaPrediction, predict_for_shipment
@@ -73,39 +75,49 @@ class EtaTracker:
         self.update(shipment_id)
 
     def predict(self, shipment_id: str) -> EtaPrediction | None:
+        model = self.model()  # never inside a unit of work: loading may read the registry
         with self.db.session() as session:
-            row = session.get(ShipmentRow, shipment_id)
-            if row is None:
-                return None
-            features = shipment_features(row)
-            events = [
-                {
-                    "occurred_at": e.occurred_at,
-                    "status": e.status,
-                    "exception_category": e.exception_category,
-                }
-                for e in session.scalars(
-                    select(TrackingEventRow).where(TrackingEventRow.shipment_id == shipment_id)
-                )
-            ]
-            promised_days = next((r.transit_days for r in row.rates if r.chosen), None)
+            inputs = _inputs(session, shipment_id)
+            return None if inputs is None else self._predict(session, shipment_id, inputs, model)
+
+    def _predict(
+        self, session: Session, shipment_id: str, inputs: _Inputs, model: Any
+    ) -> EtaPrediction:
         try:
-            return predict_for_shipment(features, events, model=self.model())
+            return predict_for_shipment(inputs.features, inputs.events, model=model)
         except (ValueError, KeyError, TypeError) as exc:  # a lane the model cannot place
             log.info("eta_model_fallback", shipment_id=shipment_id, error=type(exc).__name__)
-        return promise_eta(features["ship_at"], promised_days, events)
+        # The chosen rate's promise: only read when the model cannot answer.
+        promised_days = session.scalars(
+            select(RateRow.transit_days).where(
+                RateRow.shipment_id == shipment_id, RateRow.chosen.is_(True)
+            )
+        ).first()
+        return promise_eta(inputs.features["ship_at"], promised_days, inputs.events)
 
     def update(self, shipment_id: str) -> EtaPrediction | None:
-        """Predict, store, and tell Odoo when the median moved enough."""
+        """Predict, store, and tell Odoo when the median moved enough: one unit of work that
+        reads the shipment, its parcels, events and stored estimate, then writes."""
+        queued = False
         try:
-            prediction = self.predict(shipment_id)
+            model = self.model()  # outside the unit of work, as in predict()
         except Exception as exc:  # a prediction must never break tracking
             log.warning("eta_prediction_failed", shipment_id=shipment_id, error=type(exc).__name__)
             return None
-        if prediction is None:
-            return None
-        queued = False
         with self.db.session() as session:
+            try:
+                inputs = _inputs(session, shipment_id)
+                prediction = (
+                    None if inputs is None else self._predict(session, shipment_id, inputs, model)
+                )
+            except Exception as exc:  # a prediction must never break tracking
+                session.rollback()
+                log.warning(
+                    "eta_prediction_failed", shipment_id=shipment_id, error=type(exc).__name__
+                )
+                return None
+            if prediction is None or inputs is None:
+                return None
             row = session.scalars(
                 select(SuggestionRow).where(
                     SuggestionRow.kind == KIND, SuggestionRow.dedupe_key == shipment_id
@@ -127,16 +139,40 @@ class EtaTracker:
             row.payload = {**payload, "history": [*history, payload]}
             row.model_name, row.model_version = "waybill-eta", prediction.model_version
             moved = previous is not None and abs(prediction.p50 - previous) > self.move_threshold
-            shipment = session.get(ShipmentRow, shipment_id)
-            if moved and shipment is not None and shipment.odoo_picking_id is not None:
+            if moved and inputs.picking_id is not None:
                 ref = f"{shipment_id}:eta:{prediction.p50.isoformat()}"
                 queue_picking_message(
-                    session, shipment.odoo_picking_id, ref, eta_html(prediction, previous)
+                    session, inputs.picking_id, ref, eta_html(prediction, previous)
                 )
                 queued = True
         if queued and self.on_writes_queued is not None:
             self.on_writes_queued()
         return prediction
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    features: dict[str, Any]
+    events: list[dict[str, Any]]
+    picking_id: int | None
+
+
+def _inputs(session: Session, shipment_id: str) -> _Inputs | None:
+    """The shipment (with its parcels) and its events: three reads."""
+    row = session.get(ShipmentRow, shipment_id, options=[selectinload(ShipmentRow.parcels)])
+    if row is None:
+        return None
+    events = [
+        {"occurred_at": occurred_at, "status": status, "exception_category": category}
+        for occurred_at, status, category in session.execute(
+            select(
+                TrackingEventRow.occurred_at,
+                TrackingEventRow.status,
+                TrackingEventRow.exception_category,
+            ).where(TrackingEventRow.shipment_id == shipment_id)
+        )
+    ]
+    return _Inputs(shipment_features(row), events, row.odoo_picking_id)
 
 
 EXCEPTION_DELAY = timedelta(days=2)  # what one exception typically costs
