@@ -314,3 +314,29 @@ def test_a_carrier_timeout_sends_the_retry_to_a_person_without_waiting(
     retried = benv.booking.book_shipment(intent.id)
     assert retried.state == ShipmentState.AWAITING_APPROVAL
     assert time.monotonic() - started < 10 and benv.buys() == 1
+
+
+def test_the_purchase_is_fenced_by_a_claim_committed_with_the_choice(
+    benv: BookingEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the carrier is asked to buy, the shipment is already ``booking`` with its chosen
+    quote stored, and no second run can take it: rating and claiming share one transaction."""
+    from app.store.tables import RateRow
+
+    intent = benv.intent_for_first_ready()
+    adapter = benv.directory.adapter(next(iter(benv.directory.accounts)))
+    inner_type = type(adapter)
+    real_book = inner_type.book
+    seen: list[tuple[str, int, bool]] = []
+
+    def book(self: object, *args: object, **kwargs: object) -> object:
+        row = benv.shipment(intent.id)
+        with benv.db.session() as s:
+            chosen = s.query(RateRow).filter_by(shipment_id=intent.id, chosen=True).count()
+        seen.append((row.state, chosen, benv.booking._claim(intent.id, ShipmentState.RATED.value)))
+        return real_book(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inner_type, "book", book)
+    assert benv.booking.book_shipment(intent.id).state == ShipmentState.BOOKED
+    assert seen == [(ShipmentState.BOOKING.value, 1, False)]
+    assert benv.buys() == 1

@@ -106,6 +106,26 @@ def test_concurrent_webhook_and_poll_race_to_one_intent(env: Env) -> None:
     assert len([r for r in shipments(env) if r.odoo_picking_id == picking_id]) == 1
 
 
+def test_insert_losing_the_race_after_its_read_reports_the_winner(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other channel commits the same picking between this run's read and its insert: the
+    unique key refuses the second row and the outcome names the row that won."""
+    from app.sync.intake.service import IntakeService
+
+    picking_id = env.ready_picking_ids()[0]
+    payload = OdooWebhookPayload.model_validate(webhook(picking_id))
+    first = env.intake.handle_hint(payload)
+    assert first.status == "created"
+    monkeypatch.setattr(IntakeService, "_latest", lambda *_args: None)  # the read saw nothing
+    second = env.intake.reread_and_ingest(payload, channel="poll")
+    assert (second.status, second.shipment_id) == ("duplicate", first.shipment_id)
+    assert len([r for r in shipments(env) if r.odoo_picking_id == picking_id]) == 1
+    monkeypatch.undo()
+    # the session that lost is usable again: a later edit still refreshes the intent
+    assert env.intake.handle_hint(payload).status in ("duplicate", "refreshed")
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code", "reason"),
     [

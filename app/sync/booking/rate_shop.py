@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -29,14 +30,22 @@ def rate_shop(
     result = RateShopResult()
     if not adapters:
         return result
+    if len(adapters) == 1:
+        # nothing to overlap: a pool would only add a thread start and a hand-off per quote
+        _collect(result, adapters[0].account_id, lambda: adapters[0].rate(request))
+        return result
     with ThreadPoolExecutor(
         max_workers=min(workers, len(adapters)), thread_name_prefix="rate-shop"
     ) as pool:
         futures = {a.account_id: pool.submit(a.rate, request) for a in adapters}
         for account_id, future in futures.items():
-            try:
-                result.rates.extend(future.result())
-            except CarrierError as exc:
-                result.errors[account_id] = exc
-                log.warning("rate_failed", account=account_id, error=exc.code)
+            _collect(result, account_id, future.result)
     return result
+
+
+def _collect(result: RateShopResult, account_id: str, quotes: Callable[[], list[Rate]]) -> None:
+    try:
+        result.rates.extend(quotes())
+    except CarrierError as exc:
+        result.errors[account_id] = exc
+        log.warning("rate_failed", account=account_id, error=exc.code)

@@ -153,6 +153,7 @@ class BookingService:
             odoo_carrier_id = row.odoo_carrier_id
             requested = _requested_choice(request)
         reason = "carrier chosen earlier"
+        claimed = False
         if chosen is None:
             try:
                 decision = self._decide(shipment_id, request, odoo_carrier_id, requested)
@@ -163,8 +164,8 @@ class BookingService:
             if decision.rate is None or decision.needs_approval:
                 return self._hold_for_dispatcher(shipment_id, decision)
             chosen, reason = decision.rate, decision.reason
-            entry_state = ShipmentState.RATED.value
-        if not self._claim(shipment_id, entry_state):
+            claimed = True  # in the transaction that recorded the choice (see ``_decide``)
+        if not claimed and not self._claim(shipment_id, entry_state):
             return BookingOutcome(
                 shipment_id, self._state(shipment_id), "taken over by another run"
             )
@@ -283,6 +284,8 @@ class BookingService:
         odoo_carrier_id: int | None,
         requested: CarrierChoice | None = None,
     ) -> Decision:
+        """Quote, choose, and record the quotes and the choice; a choice that needs no person is
+        also claimed for booking in that same transaction (the caller then buys at once)."""
         shop = rate_shop(self.directory.eligible(request), request, workers=self.rate_workers)
         if not shop.rates and shop.all_retryable:
             raise CarrierUnavailableError(
@@ -320,6 +323,14 @@ class BookingService:
                 if shop.errors
                 else None
             )
+            if decision.rate is not None and not decision.needs_approval:
+                # The claim (``_claim``'s rated → booking), in this transaction: the row is locked
+                # and its state checked above, so exactly one run gets here, and the choice and the
+                # claim commit together — one transaction per booking fewer. The rates keep the
+                # chosen quote, so a run that resets the state to ``rated`` resumes from it.
+                row.state = ShipmentState.BOOKING.value
+                row.updated_at = utcnow()
+                row.error = None  # as ``_claim``: a new attempt, no earlier outcome applies
         return decision
 
     def _offer_alternative(
@@ -393,8 +404,11 @@ class BookingService:
             row.error = None
             for parcel, number in zip(row.parcels, booking.tracking_numbers, strict=False):
                 parcel.tracking_number = number
+            # added by key rather than through ``row.labels``: appending would first load the
+            # shipment's label collection, one more round trip per booking
             labels = [
                 LabelRow(
+                    shipment_id=row.id,
                     parcel_index=label.parcel_index,
                     tracking_number=label.tracking_number,
                     format=label.format.value,
@@ -402,9 +416,13 @@ class BookingService:
                 )
                 for label in booking.labels
             ]
-            row.labels.extend(labels)
+            session.add_all(labels)
             session.flush()
-            self._queue_writeback(session, row, booking, price, labels, reason, rate)
+            # each outbox write checks its dedupe key first; without autoflush those checks do
+            # not push the previous write out one INSERT at a time, and the writes (distinct
+            # keys) go to the database together at commit
+            with session.no_autoflush:
+                self._queue_writeback(session, row, booking, price, labels, reason, rate)
             record_audit(
                 session,
                 actor="system:booking",

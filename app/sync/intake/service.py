@@ -383,12 +383,7 @@ class IntakeService:
         write_date = odoo_datetime(picking.get("write_date"))
         source_ref = f"{PICKING_MODEL}:{picking_id}"
         with self.db.session() as session:
-            latest = session.scalars(
-                select(ShipmentRow)
-                .where(ShipmentRow.source == self.source, ShipmentRow.source_ref == source_ref)
-                .order_by(ShipmentRow.revision.desc())
-                .limit(1)
-            ).first()
+            latest = self._latest(session, source_ref)
             if latest is not None and latest.state != ShipmentState.CANCELLED.value:
                 return self._refresh_if_newer(
                     session, latest, picking, request, errors, state, write_date
@@ -412,11 +407,14 @@ class IntakeService:
                 correlation_id=correlation_id_var.get() or new_correlation_id(),
             )
             _set_parcels(row, request)
+            session.add(row)
             try:
-                with session.begin_nested():
-                    session.add(row)
+                session.flush()
             except IntegrityError:
-                # the other channel inserted the same picking between our read and write
+                # the other channel inserted the same picking between our read and write; the
+                # transaction held only that read, so rolling all of it back costs nothing (a
+                # savepoint around the insert would cost two round trips on every intent)
+                session.rollback()
                 existing = session.scalars(
                     select(ShipmentRow).where(
                         ShipmentRow.source == self.source,
@@ -443,6 +441,15 @@ class IntakeService:
         if request is not None and self.on_new_intent is not None:
             self.on_new_intent(row.id)
         return IntakeOutcome("created", picking_id, row.id, row.state, errors=errors or None)
+
+    def _latest(self, session: Session, source_ref: str) -> ShipmentRow | None:
+        """The picking's newest shipment revision, if any."""
+        return session.scalars(  # type: ignore[no-any-return]
+            select(ShipmentRow)
+            .where(ShipmentRow.source == self.source, ShipmentRow.source_ref == source_ref)
+            .order_by(ShipmentRow.revision.desc())
+            .limit(1)
+        ).first()
 
     def _build_request(
         self, picking: dict[str, Any], related: _Related
