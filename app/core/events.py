@@ -64,9 +64,16 @@ class EventLog:
         *,
         batch: int = 200,
         max_batches: int = 1000,
+        orphan_after_ms: int = 60_000,
     ) -> int:
-        """Handle what is pending for ``group`` (own unacked entries first), then return."""
+        """Handle what is pending for ``group`` (own unacked entries first), then return.
+
+        Entries another consumer read and never acked for ``orphan_after_ms`` (its worker died:
+        a new process has a new consumer name) are claimed first, so a crash can delay an
+        event but never strand it.
+        """
         self.ensure_group(group)
+        self.claim_orphans(group, consumer, min_idle_ms=orphan_after_ms)
         handled = 0
         for start in ("0", ">"):  # "0": entries this consumer read but never acked (a crash)
             for _ in range(max_batches):
@@ -87,6 +94,27 @@ class EventLog:
                     self.conn.xack(self.stream, group, entry.id)
                     handled += 1
         return handled
+
+    def claim_orphans(self, group: str, consumer: str, *, min_idle_ms: int) -> int:
+        """Move entries idle in other consumers' pending lists to ``consumer`` (XAUTOCLAIM);
+        they are then handled with its own unacked entries. Returns how many moved."""
+        moved, cursor = 0, "0-0"
+        for _ in range(1000):  # bounded: 100 entries a call
+            try:
+                # not JUSTID: redis-py then drops the cursor this loop needs
+                result = self.conn.xautoclaim(
+                    self.stream, group, consumer, min_idle_ms, start_id=cursor, count=100
+                )
+            except redis.ResponseError as exc:  # no group yet, or a server without XAUTOCLAIM
+                log.warning("event_orphan_claim_failed", group=group, error=str(exc)[:200])
+                return moved
+            cursor = _text(result[0])
+            moved += len(result[1])
+            if cursor == "0-0":
+                break
+        if moved:
+            log.warning("event_orphans_claimed", group=group, consumer=consumer, entries=moved)
+        return moved
 
     def replay(
         self, handler: Handler, *, since: str = "-", until: str = "+", batch: int = 500

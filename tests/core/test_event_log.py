@@ -1,0 +1,37 @@
+"""The event log on the real Redis: a dead consumer's unacked entries are claimed, not stranded."""
+
+from __future__ import annotations
+
+import pytest
+import redis as redis_lib
+
+from app.core.events import Entry, EventLog
+
+pytestmark = pytest.mark.redis
+
+
+def test_entries_a_dead_worker_read_are_handled_by_the_next_one(
+    redis_conn: redis_lib.Redis,
+) -> None:
+    log = EventLog(redis_conn, stream="waybill:test:orphans")
+    for n in range(5):
+        log.publish("tracking.event", {"n": n})
+    log.ensure_group("projector")
+    # a worker reads three entries and dies before acking them (a new process = a new name)
+    redis_conn.xreadgroup("projector", "host-111", {log.stream: ">"}, count=3)
+
+    seen: list[int] = []
+
+    def handle(entry: Entry) -> None:
+        seen.append(entry.data["n"])
+
+    # a fresh claim window leaves them with their reader: it may still be working on them
+    assert log.consume("projector", "host-222", handle, orphan_after_ms=60_000) == 2
+    assert sorted(seen) == [3, 4]
+    assert redis_conn.xpending(log.stream, "projector")["pending"] == 3
+
+    # once idle past the window they are the next worker's: handled once, acked
+    assert log.consume("projector", "host-222", handle, orphan_after_ms=0) == 3
+    assert sorted(seen) == [0, 1, 2, 3, 4]
+    assert redis_conn.xpending(log.stream, "projector")["pending"] == 0
+    assert log.consume("projector", "host-333", handle, orphan_after_ms=0) == 0
