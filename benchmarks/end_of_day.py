@@ -11,7 +11,6 @@ what a per-picking connector does — on ``--baseline-size`` shipments of a late
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -26,11 +25,10 @@ from benchmarks.harness import (
     Stack,
     bench_database,
     bench_redis,
-    emit,
-    exit_on_sigterm,
+    benchmark_parser,
     percentiles,
-    quiet_logs,
     ratio,
+    run_and_emit,
     service_stack,
 )
 
@@ -162,17 +160,12 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=5000)
+    parser = benchmark_parser(__doc__, size=5000)
     parser.add_argument("--carriers", type=int, default=4)
     parser.add_argument("--baseline-size", type=int, default=200)
-    parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     args = parser.parse_args(argv)
-    quiet_logs()
-    exit_on_sigterm()
-    emit(
-        run(
+    run_and_emit(
+        lambda: run(
             args.size,
             args.carriers,
             args.baseline_size,

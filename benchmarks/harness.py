@@ -10,6 +10,7 @@ SQLite), a real Redis database, and an in-process job queue. Everything is bound
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -21,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,22 @@ def machine() -> dict[str, Any]:
 def emit(result: dict[str, Any]) -> None:
     """The one JSON object a benchmark prints (stdout); logs go to stderr."""
     print(json.dumps({**result, "machine": machine()}, sort_keys=False), flush=True)
+
+
+def benchmark_parser(doc: str | None, *, size: int) -> argparse.ArgumentParser:
+    """The options every service benchmark takes: workload size and where the store lives."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--size", type=int, default=size)
+    parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    return parser
+
+
+def run_and_emit(measure: Callable[[], dict[str, Any]]) -> None:
+    """A benchmark process: quiet logs, clean up on SIGTERM, print the one JSON object."""
+    quiet_logs()
+    exit_on_sigterm()
+    emit(measure())
 
 
 def exit_on_sigterm() -> None:

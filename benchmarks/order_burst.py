@@ -15,7 +15,6 @@ Its cost per picking does not depend on how many follow, so its rate stands for 
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -40,11 +39,10 @@ from benchmarks.harness import (
     Stack,
     bench_database,
     bench_redis,
-    emit,
-    exit_on_sigterm,
+    benchmark_parser,
     percentiles,
-    quiet_logs,
     ratio,
+    run_and_emit,
     service_stack,
     wait_until,
 )
@@ -293,18 +291,13 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=2000)
+    parser = benchmark_parser(__doc__, size=2000)
     parser.add_argument("--baseline-size", type=int, default=40)
     parser.add_argument("--workers", type=int, default=24)
-    parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args(argv)
-    quiet_logs()
-    exit_on_sigterm()
-    emit(
-        run(
+    run_and_emit(
+        lambda: run(
             args.size,
             args.baseline_size,
             workers=args.workers,

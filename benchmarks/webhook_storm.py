@@ -15,7 +15,6 @@ shipment at the status its events derive, and the outbox empty (milestones poste
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import subprocess
@@ -47,11 +46,10 @@ from benchmarks.harness import (
     Stack,
     bench_database,
     bench_redis,
-    emit,
-    exit_on_sigterm,
+    benchmark_parser,
     percentiles,
-    quiet_logs,
     ratio,
+    run_and_emit,
     service_stack,
     wait_until,
 )
@@ -336,19 +334,14 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=50_000)
+    parser = benchmark_parser(__doc__, size=50_000)
     parser.add_argument("--duplicates", type=float, default=0.3)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     parser.add_argument("--timeout", type=float, default=900.0)
     args = parser.parse_args(argv)
-    quiet_logs()
-    exit_on_sigterm()
-    emit(
-        run(
+    run_and_emit(
+        lambda: run(
             args.size,
             args.duplicates,
             concurrency=args.concurrency,
