@@ -32,11 +32,10 @@ from app.sync.alerts.risk import conditional_quantile, hours, miss_probability, 
 from app.sync.alerts.summary import case_summary_html
 from app.sync.tracking.state import TrackingState
 from app.sync.writeback.outbox import (
-    KIND_ACTIVITY,
     KIND_ACTIVITY_DONE,
-    KIND_ACTIVITY_UPDATE,
     enqueue_write,
     picking_aggregate,
+    queue_suggestion_activity,
 )
 from app.triage.eta import EtaPrediction
 
@@ -277,39 +276,22 @@ class AtRiskMonitor:
         *,
         update: bool,
     ) -> bool:
-        picking_id = int(shipment.odoo_picking_id or 0)
-        common = {
-            "model": "stock.picking",
-            "res_id": picking_id,
-            "ref": row.id,
-            "summary": f"At risk: may miss {a.promised.isoformat()} ({a.probability:.0%})"[:120],
-            "note_html": activity_note(session, shipment, a),
-            "suggestion_id": row.id,
-            "date_deadline": a.now.date().isoformat(),
-        }
-        if update:
-            if not row.odoo_activity_id:
-                return False  # the first activity is still on its way
-            enqueue_write(
-                session,
-                aggregate=picking_aggregate(picking_id),
-                kind=KIND_ACTIVITY_UPDATE,
-                dedupe_key=f"{row.id}:update:{a.now.isoformat()}",
-                payload={**common, "activity_id": row.odoo_activity_id},
-            )
-            return True
-        enqueue_write(
+        return queue_suggestion_activity(
             session,
-            aggregate=picking_aggregate(picking_id),
-            kind=KIND_ACTIVITY,
-            dedupe_key=f"{row.id}:create",
-            payload={
-                **common,
-                "activity_type_xmlid": ACTIVITY_TYPE,
-                "user_id": self.team_users.get(TEAM),
+            picking_id=int(shipment.odoo_picking_id or 0),
+            suggestion_id=row.id,
+            activity_id=row.odoo_activity_id,
+            update=update,
+            moment=a.now,
+            fields={
+                "summary": f"At risk: may miss {a.promised.isoformat()} ({a.probability:.0%})"[
+                    :120
+                ],
+                "note_html": activity_note(session, shipment, a),
+                "date_deadline": a.now.date().isoformat(),
             },
+            on_create={"activity_type_xmlid": ACTIVITY_TYPE, "user_id": self.team_users.get(TEAM)},
         )
-        return True
 
     def close(self, shipment_id: str, *, reason: str, now: datetime | None = None) -> bool:
         """Resolve the open at-risk suggestion and mark its Odoo activity done."""

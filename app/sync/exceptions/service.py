@@ -25,10 +25,7 @@ from app.sync.alerts.summary import case_summary_html
 from app.sync.eta.service import latest_eta
 from app.sync.tracking.state import TrackingState
 from app.sync.writeback.outbox import (
-    KIND_ACTIVITY,
-    KIND_ACTIVITY_UPDATE,
-    enqueue_write,
-    picking_aggregate,
+    queue_suggestion_activity,
 )
 from app.triage.classifier import Classification, ExceptionClassifier
 from app.triage.routing import Routing, route
@@ -151,7 +148,6 @@ class ExceptionTriage:
         *,
         update: bool,
     ) -> None:
-        ref = f"{row.id}"
         summary = _summary(routing, classification)
         note = activity_note(routing, classification, shipment)
         eta = latest_eta(self.db, shipment.id)
@@ -162,33 +158,15 @@ class ExceptionTriage:
             )
         note += case_summary_html(session, shipment)
         deadline = date.today() + timedelta(days=DEADLINE_BY_PRIORITY.get(routing.priority, 2))
-        common = {
-            "model": "stock.picking",
-            "res_id": shipment.odoo_picking_id,
-            "ref": ref,
-            "summary": summary,
-            "note_html": note,
-            "suggestion_id": row.id,
-            "date_deadline": deadline.isoformat(),
-        }
-        if update and row.odoo_activity_id:
-            enqueue_write(
-                session,
-                aggregate=picking_aggregate(shipment.odoo_picking_id),
-                kind=KIND_ACTIVITY_UPDATE,
-                dedupe_key=f"{ref}:update:{datetime.now(UTC).isoformat()}",
-                payload={**common, "activity_id": row.odoo_activity_id},
-            )
-            return
-        if update:
-            return  # the first activity is still on its way; it will carry the latest note
-        enqueue_write(
+        queue_suggestion_activity(
             session,
-            aggregate=picking_aggregate(shipment.odoo_picking_id),
-            kind=KIND_ACTIVITY,
-            dedupe_key=f"{ref}:create",
-            payload={
-                **common,
+            picking_id=int(shipment.odoo_picking_id or 0),
+            suggestion_id=row.id,
+            activity_id=row.odoo_activity_id,
+            update=update,
+            moment=datetime.now(UTC),
+            fields={"summary": summary, "note_html": note, "date_deadline": deadline.isoformat()},
+            on_create={
                 "activity_type_xmlid": ACTIVITY_TYPE,
                 "user_id": self.team_users.get(routing.team),
             },

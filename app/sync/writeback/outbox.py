@@ -98,3 +98,49 @@ def queue_picking_activity(session: Session, picking_id: int, ref: str, **fields
         dedupe_key=ref,
         payload={"model": "stock.picking", "res_id": picking_id, "ref": ref, **fields},
     )
+
+
+def queue_suggestion_activity(
+    session: Session,
+    *,
+    picking_id: int,
+    suggestion_id: str,
+    activity_id: int | None,
+    update: bool,
+    moment: datetime,
+    fields: dict[str, Any],
+    on_create: dict[str, Any],
+) -> bool:
+    """One Odoo activity per open suggestion on a picking: created once, then refreshed in place.
+
+    ``fields`` (summary, note_html, date_deadline, …) go with both writes; ``on_create`` only
+    with the first (activity type, assignee). A refresh before the first activity has reached
+    Odoo is dropped — the creation still waiting in the outbox is refreshed by the next one.
+    Returns whether a write was queued.
+    """
+    common = {
+        "model": "stock.picking",
+        "res_id": picking_id,
+        "ref": suggestion_id,
+        "suggestion_id": suggestion_id,
+        **fields,
+    }
+    if update:
+        if not activity_id:
+            return False
+        enqueue_write(
+            session,
+            aggregate=picking_aggregate(picking_id),
+            kind=KIND_ACTIVITY_UPDATE,
+            dedupe_key=f"{suggestion_id}:update:{moment.isoformat()}",
+            payload={**common, "activity_id": activity_id},
+        )
+        return True
+    enqueue_write(
+        session,
+        aggregate=picking_aggregate(picking_id),
+        kind=KIND_ACTIVITY,
+        dedupe_key=f"{suggestion_id}:create",
+        payload={**common, **on_create},
+    )
+    return True
