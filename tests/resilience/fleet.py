@@ -163,6 +163,38 @@ class Figures:
     def print(self) -> None:
         print(json.dumps({k: v for k, v in self.__dict__.items() if k != "extra"} | self.extra))
 
+    @classmethod
+    def of_run(
+        cls,
+        fleet: Fleet,
+        scenario: str,
+        *,
+        intents: int,
+        counts: dict[str, int],
+        seconds_to_drain: float,
+        sweeper_requeued: int,
+        extra: dict[str, Any],
+    ) -> Figures:
+        """The figures every scenario reports, read off the fleet after it settled."""
+        runs = fleet.job_runs()
+        return cls(
+            scenario=scenario,
+            intents=intents,
+            booked=counts["booked"],
+            held_for_dispatcher=counts["held"],
+            dead_lettered=counts["dead"],
+            labels_bought=counts["labels"],
+            purchase_attempts=sum(
+                1 for r in fleet.carrier.requests if r.method == "POST" and r.path.endswith("/buy")
+            ),
+            booking_job_runs=runs,
+            # a booking asked for again while still queued/running, or run again after it was done
+            duplicates_avoided=fleet.deduplicated + max(0, runs - intents),
+            sweeper_requeued=sweeper_requeued,
+            seconds_to_drain=seconds_to_drain,
+            extra=extra,
+        )
+
 
 def check_invariants(fleet: Fleet, ids: list[str]) -> dict[str, int]:
     """Every intent booked once, held for a person with its reason, or dead-lettered with its

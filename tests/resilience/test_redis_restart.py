@@ -56,20 +56,11 @@ def test_redis_restart_mid_burst_loses_nothing_and_buys_nothing_twice(fleet: Fle
 
     counts = check_invariants(fleet, ids)
     assert all(w.proc.poll() is None for w in workers)  # no worker died with the Redis
-    runs = fleet.job_runs()
-    Figures(
-        scenario="2: redis restarted mid-burst (no persistence)",
+    Figures.of_run(
+        fleet,
+        "2: redis restarted mid-burst (no persistence)",
         intents=intents,
-        booked=counts["booked"],
-        held_for_dispatcher=counts["held"],
-        dead_lettered=counts["dead"],
-        labels_bought=counts["labels"],
-        purchase_attempts=sum(
-            1 for r in fleet.carrier.requests if r.method == "POST" and r.path.endswith("/buy")
-        ),
-        booking_job_runs=runs,
-        # a booking asked for again while still queued/running, or run again after it was done
-        duplicates_avoided=fleet.deduplicated + max(0, runs - intents),
+        counts=counts,
         sweeper_requeued=lost,
         seconds_to_drain=round(drained - started, 1),
         extra={

@@ -81,19 +81,11 @@ def test_worker_killed_mid_job_is_recovered_without_a_second_label(fleet: Fleet)
     ]
     assert final_state == ShipmentState.AWAITING_APPROVAL.value, "\n".join(trail)
     retried = Job.fetch(job_id, connection=conn)
-    runs = fleet.job_runs()
-    Figures(
-        scenario="4: worker killed mid-job",
+    Figures.of_run(
+        fleet,
+        "4: worker killed mid-job",
         intents=intents,
-        booked=counts["booked"],
-        held_for_dispatcher=counts["held"],
-        dead_lettered=counts["dead"],
-        labels_bought=counts["labels"],
-        purchase_attempts=sum(
-            1 for r in fleet.carrier.requests if r.method == "POST" and r.path.endswith("/buy")
-        ),
-        booking_job_runs=runs,
-        duplicates_avoided=fleet.deduplicated + max(0, runs - intents),
+        counts=counts,
         sweeper_requeued=0,
         seconds_to_drain=round(drained - started, 1),
         extra={
