@@ -54,22 +54,28 @@ def carrier_directory(ctx: AppContext) -> CarrierDirectory:
     return directory  # type: ignore[no-any-return]
 
 
+def recommender_costs(ctx: AppContext) -> Any:
+    """The operator's cost model, read once per process (not once per booking)."""
+    from app.triage.recommender_costs import CostModel
+
+    costs = ctx.extras.get("recommender_costs")
+    if costs is None:
+        configured = ctx.settings.recommender_costs
+        costs = CostModel.load(configured) if configured else CostModel.from_settings(ctx.settings)
+        ctx.extras["recommender_costs"] = costs
+    return costs
+
+
 def recommender_policy(ctx: AppContext) -> RecommenderPolicy:
     """The served recommender (registry champion or baseline) behind the auto-book rules."""
     s = ctx.settings
 
     def recommender() -> Any:
         from app.triage.recommender import Recommender
-        from app.triage.recommender_costs import CostModel
         from app.triage.router import model_manager
 
-        costs = (
-            CostModel.load(s.recommender_costs)
-            if s.recommender_costs
-            else CostModel.from_settings(s)
-        )
         try:
-            return Recommender.from_manager(model_manager(ctx), costs)
+            return Recommender.from_manager(model_manager(ctx), recommender_costs(ctx))
         except Exception as exc:  # no model store reachable: the default policy decides
             log.warning("recommender_unavailable", error=type(exc).__name__)
             return None
