@@ -114,7 +114,7 @@ class BookingService:
         self.rate_workers = rate_workers
         self.claim_wait = CLAIM_WAIT_SECONDS
 
-    def book_shipment(self, shipment_id: str) -> BookingOutcome:
+    def book_shipment(self, shipment_id: str, *, wait_for_claim: bool = True) -> BookingOutcome:
         """Idempotent: a shipment already booked, failed or waiting for a person is left alone.
 
         ``booking`` on entry means an earlier attempt called the carrier and never learned the
@@ -136,8 +136,11 @@ class BookingService:
                     # another run may be talking to the carrier right now (a job re-queued
                     # after Redis lost it, or a worker killed a moment ago): let its claim run
                     # out before concluding that nobody knows the outcome
+                    if not wait_for_claim:
+                        raise BookingInProgressError(shipment_id)
                     session.close()
-                    return self._after_claim_expires(shipment_id, fresh_for)
+                    self._wait_for_claim(shipment_id, fresh_for)
+                    return self.book_shipment(shipment_id, wait_for_claim=False)
                 return self._hold_for_dispatcher(
                     shipment_id,
                     Decision(
@@ -236,22 +239,16 @@ class BookingService:
             )
             return bool(claimed.rowcount)
 
-    def _after_claim_expires(self, shipment_id: str, fresh_for: timedelta) -> BookingOutcome:
-        """Wait (bounded by ``claim_wait``) for another run's claim to settle or lapse, then
-        decide again; still fresh after the wait → retry later (the job backs off)."""
-        deadline = time.monotonic() + min(fresh_for.total_seconds(), self.claim_wait)
+    def _wait_for_claim(self, shipment_id: str, fresh_for: timedelta) -> None:
+        """Wait, at most ``claim_wait``, for another run's claim to settle or lapse; the caller
+        then decides again (still fresh after the wait → retry later: the job backs off)."""
+        # a hair past the lapse, so the second look does not find it fresh by a millisecond
+        wait = min(fresh_for.total_seconds() + 0.05, self.claim_wait)
+        deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
             if self._state(shipment_id) != ShipmentState.BOOKING.value:
-                break
-        if fresh_for.total_seconds() > self.claim_wait:
-            with self.db.session() as session:
-                row = session.get(ShipmentRow, shipment_id)
-                if row is not None and row.state == ShipmentState.BOOKING.value:
-                    lifetime = self._claim_lifetime(row.carrier_account)
-                    if utcnow() - row.updated_at < lifetime:
-                        raise BookingInProgressError(shipment_id)
-        return self.book_shipment(shipment_id)
+                return
 
     def _mark_outcome_unknown(self, shipment_id: str, exc: CarrierError) -> None:
         with self.db.session() as session:
