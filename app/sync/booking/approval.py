@@ -7,7 +7,7 @@ learns what dispatchers accept.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 
@@ -20,7 +20,7 @@ from app.core.ids import new_id
 from app.models import Rate, ShipmentState
 from app.store.tables import ShipmentRow, SuggestionRow
 from app.sync.exceptions.feedback import record_decision
-from app.sync.writeback.outbox import KIND_ACTIVITY, enqueue_write, picking_aggregate
+from app.sync.writeback.outbox import queue_suggestion_activity
 
 KIND = "approval"
 
@@ -57,21 +57,19 @@ def request_approval(session: Session, row: ShipmentRow, rate: Rate | None, reas
         f"<p>{escape(reason)}</p><p>Mark this activity done to book the proposal, or "
         f"choose another quote in Waybill (shipment {escape(row.id)}).</p>"
     )
-    enqueue_write(
+    queue_suggestion_activity(
         session,
-        aggregate=picking_aggregate(row.odoo_picking_id),
-        kind=KIND_ACTIVITY,
-        dedupe_key=f"{suggestion.id}:create",
-        payload={
-            "model": "stock.picking",
-            "res_id": row.odoo_picking_id,
-            "ref": suggestion.id,
+        picking_id=row.odoo_picking_id,
+        suggestion_id=suggestion.id,
+        activity_id=None,
+        update=False,
+        moment=datetime.now(UTC),
+        fields={
             "summary": summary[:120],
             "note_html": note,
-            "suggestion_id": suggestion.id,
             "date_deadline": date.today().isoformat(),
-            "activity_type_xmlid": "mail.mail_activity_data_todo",
         },
+        on_create={"activity_type_xmlid": "mail.mail_activity_data_todo"},
     )
 
 
