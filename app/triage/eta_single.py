@@ -43,6 +43,7 @@ from app.triage.eta_features import (
     PROMISE_POINT_HOUR,
     QUANTILE_COLUMNS,
     STAGES,
+    WAYBILL_CATEGORICAL,
     WAYBILL_NUMERIC,
     ZONE_TZ,
     EtaFeaturizer,
@@ -66,19 +67,8 @@ _NOT_SCANS = frozenset(
 )
 _EXCEPTION = TrackingStatus.EXCEPTION.value
 _OFD = TrackingStatus.OUT_FOR_DELIVERY.value
-_TEXT_KEYS = (
-    "carrier",
-    "carrier_account",
-    "service",
-    "service_level",
-    "distance_class",
-    "origin_zone",
-    "destination_zone",
-    "origin_country",
-    "destination_country",
-    "customer_type",
-    "incoterm",
-)
+# the categorical columns, plus the origin country (it selects the origin's time zone)
+_TEXT_KEYS = (*WAYBILL_CATEGORICAL, "origin_country")
 
 
 class Unsupported(Exception):
