@@ -63,3 +63,14 @@ def test_training_on_olist_registers_and_promotes_apart(
     assert result.promotion is not None and result.promotion.registered_name == (
         "waybill-eta-olist"
     )
+
+
+def test_format_bound_spec_logs_the_format_it_read(tmp_path: Path, tracking_uri: str) -> None:
+    """``waybill train eta-olist`` passes the CLI's default format ("waybill"); the run must
+    still say it was trained on Olist data, or a later ``promote`` re-reads the wrong way."""
+    from mlflow import MlflowClient
+
+    data = write_fake_olist(tmp_path / "olist", n_orders=500)
+    result = train(OlistEtaSpec(params=TINY), data, fmt="waybill", tracking_uri=tracking_uri)
+    run = MlflowClient(tracking_uri=tracking_uri).get_run(result.run_id)
+    assert run.data.params["data_format"] == "olist"

@@ -247,6 +247,8 @@ def train(
     fp = data_fingerprint(data_dir)
     t = time.perf_counter()
     dataset = spec.load(data_dir, fmt=fmt)
+    # A spec bound to one format (eta-olist) reads that whatever was asked: log what it read.
+    fmt = str(getattr(spec, "fmt", fmt))
     t = lap("load", t)
     split = spec.split(dataset)
     t = lap("split", t)
