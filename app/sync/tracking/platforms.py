@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from app.carriers.errors import WebhookPayloadError
 from app.carriers.webhooks import header, load_json_object, verify_hmac
@@ -70,8 +70,13 @@ SENDCLOUD_PHRASES: tuple[tuple[str, TrackingStatus, ExceptionCategory | None], .
 )
 
 
-class AfterShipSource:
-    code = "aftership"
+class _HmacSignedSource:
+    """A platform that signs the raw body with a shared secret: only the header and the
+    digest's encoding differ between them."""
+
+    code = ""
+    signature_header = ""
+    signature_encoding: Literal["hex", "base64"] = "hex"
 
     def __init__(self, secret: str | None) -> None:
         self.secret = secret
@@ -81,9 +86,15 @@ class AfterShipSource:
             carrier=self.code,
             secret=self.secret,
             body=body,
-            presented=header(headers, "aftership-hmac-sha256"),
-            encoding="base64",
+            presented=header(headers, self.signature_header),
+            encoding=self.signature_encoding,
         )
+
+
+class AfterShipSource(_HmacSignedSource):
+    code = "aftership"
+    signature_header = "aftership-hmac-sha256"
+    signature_encoding = "base64"
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> list[TrackingEvent]:
         data = load_json_object(self.code, body)
@@ -117,20 +128,10 @@ class AfterShipSource:
         return events
 
 
-class SendcloudSource:
+class SendcloudSource(_HmacSignedSource):
     code = "sendcloud"
-
-    def __init__(self, secret: str | None) -> None:
-        self.secret = secret
-
-    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
-        verify_hmac(
-            carrier=self.code,
-            secret=self.secret,
-            body=body,
-            presented=header(headers, "Sendcloud-Signature"),
-            encoding="hex",
-        )
+    signature_header = "Sendcloud-Signature"
+    signature_encoding = "hex"
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> list[TrackingEvent]:
         data = load_json_object(self.code, body)
