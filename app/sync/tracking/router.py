@@ -13,6 +13,7 @@ from app.core.context import AppContext
 from app.core.errors import WaybillError
 from app.core.logging import get_logger
 from app.sync.intake.router import read_limited
+from app.sync.tracking.ingest import Received
 from app.sync.tracking.jobs import build_ingest, enqueue_projection
 from app.sync.tracking.metrics import WEBHOOKS_RECEIVED
 
@@ -37,13 +38,22 @@ async def tracking_webhook(
 ) -> JSONResponse:
     body = await read_limited(request, ctx.settings.webhook_max_body_bytes)
     ingest = build_ingest(ctx)
+
+    def receive() -> Received:
+        # The projection trigger runs in the worker thread too, after the events are in the
+        # log: with RQ it is Redis round trips, which must not hold the event loop (every other
+        # request of this process would wait on them).
+        received = ingest.receive(source, request_headers, body)
+        if not received.duplicate:
+            enqueue_projection(ctx)
+        return received
+
+    request_headers = dict(request.headers)
     try:
-        received = await run_in_threadpool(ingest.receive, source, dict(request.headers), body)
+        received = await run_in_threadpool(receive)
     except WaybillError as exc:
         WEBHOOKS_RECEIVED.labels(source, exc.code).inc()
         log.warning("tracking_webhook_rejected", source=source, code=exc.code)
         raise
-    if not received.duplicate:
-        enqueue_projection(ctx)
     status = "duplicate" if received.duplicate else "accepted"
     return JSONResponse({"status": status, "events": received.events})
