@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -60,6 +62,16 @@ _XMLID = re.compile(r"^(?P<module>[\w-]+)\.(?P<name>[\w.-]+)$")
 _DEFAULT_USER_AGENT = "waybill-odoo-client/0.1"
 
 
+@functools.lru_cache(maxsize=1)
+def tls_context() -> ssl.SSLContext:
+    """httpx's default verifying context (the certifi CA bundle), built once per process.
+
+    httpx builds one per client otherwise, loading the bundle each time — about 10 ms of CPU,
+    paid by every RQ work-horse that writes to Odoo. ``app.core.worker`` builds it before the
+    first fork, so the horses inherit it. Verification is unchanged."""
+    return httpx.create_ssl_context()
+
+
 class OdooClient:
     """Typed, batched access to one Odoo database as one user (see the module docstring)."""
 
@@ -99,6 +111,7 @@ class OdooClient:
             transport=transport,
             follow_redirects=False,  # a redirect means a misconfigured URL; never re-send the key
             headers={"User-Agent": _DEFAULT_USER_AGENT},
+            verify=tls_context(),
         )
         self._rpc: Transport = make_transport(
             protocol, self._http, db=db, login=username, api_key=key
