@@ -6,6 +6,10 @@ Odoo sandbox and the EasyPost-wire carrier sandbox served on loopback with reali
 are separate systems — a migrated database (a throw-away PostgreSQL database, or
 SQLite), a real Redis database, and an in-process job queue. Everything is bounded: servers bind
 127.0.0.1 only and are stopped when the block exits.
+
+With ``--api-workers``/``--job-workers`` (``benchmarks.topology``) the service runs as deployed
+instead — uvicorn and RQ worker processes configured by ``WAYBILL_*`` variables — and this
+module supplies their settings (``Stack.env``) and an RQ-backed ``Stack.join``.
 """
 
 from __future__ import annotations
@@ -37,11 +41,12 @@ from app.carriers.karrio_support import runtime
 from app.core.config import Settings
 from app.core.context import AppContext, set_context
 from app.core.db import Database
-from app.core.queue import InProcessJobQueue
+from app.core.queue import InProcessJobQueue, JobQueue, RQJobQueue
 from app.store.migrate import upgrade
 from app.sync.booking.directory import CarrierChoice, CarrierDirectory
 from app.sync.odoo import OdooClient
 from benchmarks.sandboxes import RemoteSandboxes, SandboxConfig, remote_sandboxes
+from benchmarks.topology import Topology, add_topology_options, service_env
 
 ODOO_LATENCY_MS = 20.0
 CARRIER_LATENCY_MS = 80.0
@@ -115,12 +120,17 @@ def emit(result: dict[str, Any]) -> None:
     print(json.dumps({**result, "machine": machine()}, sort_keys=False), flush=True)
 
 
-def benchmark_parser(doc: str | None, *, size: int) -> argparse.ArgumentParser:
-    """The options every service benchmark takes: workload size and where the store lives."""
+def benchmark_parser(
+    doc: str | None, *, size: int, topology: bool = False
+) -> argparse.ArgumentParser:
+    """The options every service benchmark takes: workload size and where the store lives;
+    with ``topology``, also ``--api-workers``/``--job-workers`` (the production topology)."""
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--size", type=int, default=size)
     parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    if topology:
+        add_topology_options(parser)
     return parser
 
 
@@ -227,9 +237,27 @@ class Stack:
     ctx: AppContext
     odoo_box: RemoteSandboxes  # both sandboxes, served from their own process
     accounts: list[CarrierAccount]
-    queue: InProcessJobQueue
+    queue: JobQueue  # in-process thread pool, or RQ when ``topology`` is set
     odoo_url: str
     extras: dict[str, Any] = field(default_factory=dict)
+    topology: Topology | None = None
+    env: dict[str, str] = field(default_factory=dict)  # WAYBILL_* for the service processes
+    job_queues: tuple[str, ...] = ("odoo", "tracking", "booking", "intake", "default")
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` until no job is queued, running or waiting for a retry."""
+        if isinstance(self.queue, InProcessJobQueue):
+            return self.queue.join(timeout=timeout)
+        from benchmarks.topology import rq_join
+
+        return rq_join(self.ctx.redis, self.job_queues, timeout)
+
+    def dead_letter_count(self) -> int:
+        if isinstance(self.queue, InProcessJobQueue):
+            return len(self.queue.dead_letters)
+        from benchmarks.topology import rq_dead_letters
+
+        return rq_dead_letters(self.ctx.redis, self.job_queues)
 
     @property
     def webhook_secret(self) -> str:
@@ -293,11 +321,19 @@ def service_stack(
     odoo_version: str = "17.0",
     seed: int = 7,
     settings_overrides: dict[str, Any] | None = None,
+    topology: Topology | None = None,
 ) -> Iterator[Stack]:
     """Both sandboxes (own process, loopback), an installed ``AppContext``, the directory.
 
     Every Odoo delivery carrier maps to the first account, so the default selection policy
     books each ready picking without asking a person (the dispatcher path is not measured).
+
+    With a ``topology`` the benchmark's context is the one a service process builds from its
+    environment: RQ on ``redis_conn``'s server, the accounts and the carrier map as settings,
+    the directory with its Redis circuit breakers — and ``Stack.env`` holds those settings as
+    ``WAYBILL_*`` variables for the API and worker processes. The carrier rate limit is off
+    (``WAYBILL_CARRIER_RATE_PER_SECOND=0``), as it is in-process: the sandbox does not
+    throttle, and a 10 calls/s budget would measure the limit, not the service.
     """
     previous = runtime.loopback_only()
     runtime.install(loopback_only=True)
@@ -310,6 +346,12 @@ def service_stack(
     with remote_sandboxes(config) as boxes:
         accounts = [sandbox_account(i, *c) for i, c in enumerate(boxes.carriers)]
         overrides = {"customs_catalog": customs_catalog(boxes), **(settings_overrides or {})}
+        carrier_ids = [str(c["id"]) for c in boxes.records("delivery.carrier")]
+        if topology is not None:
+            overrides = {
+                **process_settings(redis_conn, accounts, carrier_ids),
+                **overrides,
+            }
         settings = Settings(
             env="test",
             database_url=db.url,
@@ -324,22 +366,64 @@ def service_stack(
             **overrides,
             _env_file=None,  # type: ignore[call-arg]
         )
-        queue = InProcessJobQueue(workers=workers, retry_scale=0.01)
+        queue: JobQueue
+        if topology is None:
+            queue = InProcessJobQueue(workers=workers, retry_scale=0.01)
+        else:
+            queue = RQJobQueue(redis_conn)
         ctx = AppContext(settings=settings, db=db, redis=redis_conn, queue=queue)
         ctx.use_odoo(OdooClient.from_settings(settings))
-        carrier_map = {
-            str(c["id"]): CarrierChoice(accounts[0].id) for c in boxes.records("delivery.carrier")
-        }
-        ctx.extras["carrier_directory"] = CarrierDirectory(accounts, carrier_map)
+        if topology is None:
+            carrier_map = {cid: CarrierChoice(accounts[0].id) for cid in carrier_ids}
+            ctx.extras["carrier_directory"] = CarrierDirectory(accounts, carrier_map)
+        else:  # what every worker builds from the same settings
+            ctx.extras["carrier_directory"] = CarrierDirectory.from_settings(
+                settings, breakers=redis_conn
+            )
         set_context(ctx)
         try:
             boxes.latency_ms = odoo_latency_ms  # after seeding: setup is not measured
-            yield Stack(ctx, boxes, accounts, queue, boxes.odoo_url)
+            yield Stack(
+                ctx,
+                boxes,
+                accounts,
+                queue,
+                boxes.odoo_url,
+                topology=topology,
+                env=service_env(settings) if topology is not None else {},
+            )
         finally:
             queue.close()
             set_context(None)
             ctx.odoo.close()
             runtime.set_loopback_only(previous)
+
+
+def process_settings(
+    redis_conn: redis_lib.Redis, accounts: list[CarrierAccount], carrier_ids: list[str]
+) -> dict[str, Any]:
+    """What the in-process stack wires by hand, as the settings a service process reads: the
+    Redis server, the carrier accounts and the Odoo carrier map."""
+    kwargs = redis_conn.connection_pool.connection_kwargs
+    if "host" not in kwargs:
+        raise ValueError("the production topology needs a Redis server (not --redis-url embedded)")
+    host, port, db = kwargs["host"], kwargs.get("port", 6379), kwargs.get("db", 0)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"refusing a non-loopback Redis host {host!r}")
+    raw_accounts = [
+        {
+            **a.model_dump(mode="json", exclude={"credentials", "webhook_secret"}),
+            "credentials": {k: v.get_secret_value() for k, v in a.credentials.items()},
+            "webhook_secret": a.webhook_secret.get_secret_value() if a.webhook_secret else None,
+        }
+        for a in accounts
+    ]
+    return {
+        "redis_url": f"redis://{host}:{port}/{db}",
+        "carrier_accounts": SecretStr(json.dumps(raw_accounts)),
+        "carrier_map": json.dumps({cid: {"account": accounts[0].id} for cid in carrier_ids}),
+        "carrier_rate_per_second": 0.0,
+    }
 
 
 def wait_until(predicate: Any, *, timeout: float, interval: float = 0.05) -> bool:

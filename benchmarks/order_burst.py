@@ -1,6 +1,7 @@
 """Order-release burst: N ready pickings at once → booked, labelled and written back to Odoo.
 
-``python -m benchmarks.order_burst [--size 2000] [--baseline-size 40]``
+``python -m benchmarks.order_burst [--size 2000] [--baseline-size 40]
+[--api-workers N --job-workers M]``
 
 The service path: one ``write_date`` poll cycle (pages of 500, related records read once per
 page) creates the intents; each new intent enqueues its booking job (rate + buy at the carrier);
@@ -11,6 +12,21 @@ The baseline is what a synchronous ERP connector does, in the same run and with 
 one picking at a time — re-read it (and its partner, order, carrier), rate, buy, then write the
 tracking number, the label and the chatter message — on ``--baseline-size`` further pickings.
 Its cost per picking does not depend on how many follow, so its rate stands for the whole burst.
+
+Two topologies (``benchmarks.topology``):
+
+* in-process (default): the poll in the benchmark's thread, bookings and the outbox drain on
+  the in-process job queue (``--workers`` threads), all in one process and one GIL.
+* production (``--job-workers M``; ``--api-workers`` is accepted for symmetry but the burst
+  does not go through the HTTP API): the poll, the bookings and the drain are RQ jobs run by
+  ``M`` ``waybill worker`` processes (one forked work-horse per job) on the real Redis and
+  PostgreSQL, configured by ``WAYBILL_*`` variables. The benchmark process enqueues the poll
+  job, waits, and — as the periodic scheduler would — enqueues a drain when jobs are idle but
+  outbox rows are left (``drain_nudges``). The ship-from partner is resolved once beforehand
+  and handed over as ``WAYBILL_ODOO_SHIPPER_PARTNER_ID`` (in-process it is resolved before the
+  count starts too). CPU is the service processes' (``service_cpu_seconds``). The sequential
+  baseline runs in the benchmark process with the same settings (the same directory, with its
+  Redis circuit breakers): it is latency-bound either way.
 """
 
 from __future__ import annotations
@@ -24,7 +40,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.core.context import AppContext
-from app.core.queue import JobSpec
+from app.core.queue import InProcessJobQueue, JobSpec
 from app.models import ShipmentState
 from app.store.tables import LabelRow, OutboxRow, ShipmentRow
 from app.sync.booking.jobs import carrier_directory, enqueue_drain
@@ -46,8 +62,17 @@ from benchmarks.harness import (
     service_stack,
     wait_until,
 )
+from benchmarks.topology import (
+    CpuMeter,
+    Topology,
+    job_workers,
+    service_processes,
+    topology_from_args,
+)
 
 BOOK_FUNC = "benchmarks.order_burst.book_job"
+POLL_FUNC = "benchmarks.order_burst.poll_job"
+POLL_JOB_ID = "bench-poll"
 BOOKED_MESSAGE = "Shipment booked"
 
 
@@ -67,6 +92,42 @@ def book_job(shipment_id: str) -> dict[str, Any]:
     from app.core.context import get_context
 
     return booking_service(get_context()).book_shipment(shipment_id).__dict__
+
+
+def poll_job() -> dict[str, Any]:
+    """The intake poll as an RQ job (production topology): each new intent queues its booking,
+    as ``app.sync.intake.jobs.poll_pickings`` does with the benchmark's booking job."""
+    from app.core.context import get_context
+
+    ctx = get_context()
+    intake = IntakeService(
+        db=ctx.db,
+        odoo=ctx.odoo,
+        settings=ctx.settings,
+        on_new_intent=lambda sid: _enqueue_booking(ctx, sid),
+    )
+    poll = intake.poll_once()
+    return {"pages": poll.pages, "seen": poll.seen}
+
+
+class Finished:
+    """Done when no job is queued or running and the outbox is empty. Rows left while the jobs
+    are idle (with RQ, a drain requested while another held the drain lock is skipped) get a
+    drain, as the scheduler's next cycle would give them; ``nudges`` counts those."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.nudges = 0
+
+    def __call__(self) -> bool:
+        if not self.stack.join(timeout=0.5):
+            return False
+        if _pending_writes(self.stack) == 0:
+            return True
+        if not isinstance(self.stack.queue, InProcessJobQueue):
+            self.nudges += 1
+            enqueue_drain(self.stack.ctx)
+        return False
 
 
 def _enqueue_booking(ctx: AppContext, shipment_id: str) -> None:
@@ -93,7 +154,9 @@ def _pending_writes(stack: Stack) -> int:
         )
 
 
-def run_burst(stack: Stack, size: int, *, timeout: float) -> dict[str, Any]:
+def run_burst(
+    stack: Stack, size: int, *, timeout: float, topology: Topology | None = None
+) -> dict[str, Any]:
     ctx = stack.ctx
     picking_ids = stack.odoo_box.release_pickings(size)
     intake = IntakeService(
@@ -102,18 +165,41 @@ def run_burst(stack: Stack, size: int, *, timeout: float) -> dict[str, Any]:
         settings=ctx.settings,
         on_new_intent=lambda sid: _enqueue_booking(ctx, sid),
     )
-    _ = intake.shipper_partner_id  # resolved once at start-up in the service
-    rpc_before = stack.rpc_total()
-    started_at = datetime.now(UTC)
-    with ResourceMeter() as meter:
-        t0 = time.perf_counter()
-        poll = intake.poll_once()
-        finished = wait_until(
-            lambda: stack.queue.join(timeout=0.5) and _pending_writes(stack) == 0,
-            timeout=timeout,
-            interval=0.2,
-        )
-        wall = time.perf_counter() - t0
+    shipper = intake.shipper_partner_id  # resolved once at start-up in the service
+    finished_when = Finished(stack)
+    if topology is None:
+        rpc_before = stack.rpc_total()
+        started_at = datetime.now(UTC)
+        with ResourceMeter() as meter:
+            t0 = time.perf_counter()
+            poll_result = intake.poll_once()
+            poll = {"pages": poll_result.pages, "seen": poll_result.seen}
+            finished = wait_until(finished_when, timeout=timeout, interval=0.2)
+            wall = time.perf_counter() - t0
+        resources = meter.report()
+    else:
+        env = {**stack.env}
+        if shipper:
+            env["WAYBILL_ODOO_SHIPPER_PARTNER_ID"] = str(shipper)
+        with (
+            service_processes() as procs,
+            job_workers(
+                topology.job_workers,
+                stack.job_queues,
+                env=env,
+                processes=procs,
+                redis_conn=ctx.redis,
+            ),
+        ):
+            rpc_before = stack.rpc_total()
+            started_at = datetime.now(UTC)
+            with CpuMeter(procs) as cpu, ResourceMeter() as meter:
+                t0 = time.perf_counter()
+                ctx.queue.enqueue(JobSpec(POLL_FUNC, job_id=POLL_JOB_ID, queue="intake"))
+                finished = wait_until(finished_when, timeout=timeout, interval=0.2)
+                wall = time.perf_counter() - t0
+            poll = _rq_result(stack, POLL_JOB_ID)
+        resources = {**cpu.report(), "benchmark_process": meter.report()}
     rpcs = stack.rpc_total() - rpc_before
     with ctx.db.session() as s:
         states = Counter(
@@ -139,7 +225,7 @@ def run_burst(stack: Stack, size: int, *, timeout: float) -> dict[str, Any]:
     booked = states.get(ShipmentState.BOOKED.value, 0)
     return {
         "pickings": len(picking_ids),
-        "poll": {"pages": poll.pages, "seen": poll.seen},
+        "poll": poll,
         "finished": finished,
         "states": dict(states),
         "wall_seconds": round(wall, 2),
@@ -148,9 +234,21 @@ def run_burst(stack: Stack, size: int, *, timeout: float) -> dict[str, Any]:
         "odoo_rpcs_per_picking": round(rpcs / max(booked, 1), 3),
         "time_to_label_seconds": percentiles(label_times, digits=2),
         "time_to_odoo_label_seconds": percentiles(odoo_times, digits=2),
-        "dead_letters": len(stack.queue.dead_letters),
-        "resources": meter.report(),
+        "dead_letters": stack.dead_letter_count(),
+        "drain_nudges": finished_when.nudges,
+        "resources": resources,
     }
+
+
+def _rq_result(stack: Stack, job_id: str) -> dict[str, Any]:
+    """A finished RQ job's return value (the poll's pages and pickings seen)."""
+    from rq.job import Job
+
+    try:
+        value = Job.fetch(job_id, connection=stack.ctx.redis).return_value()
+    except Exception as exc:  # expired or failed: reported, not fatal to the figures
+        return {"error": type(exc).__name__}
+    return dict(value) if isinstance(value, dict) else {"result": repr(value)}
 
 
 def run_baseline(stack: Stack, size: int) -> dict[str, Any]:
@@ -253,6 +351,7 @@ def run(
     odoo_latency_ms: float = 20.0,
     carrier_latency_ms: float = 80.0,
     timeout: float = 600.0,
+    topology: Topology | None = None,
 ) -> dict[str, Any]:
     with (
         bench_database(db_kind) as db,
@@ -263,9 +362,10 @@ def run(
             odoo_latency_ms=odoo_latency_ms,
             carrier_latency_ms=carrier_latency_ms,
             workers=workers,
+            topology=topology,
         ) as stack,
     ):
-        burst = run_burst(stack, size, timeout=timeout)
+        burst = run_burst(stack, size, timeout=timeout, topology=topology)
         invariants = check_invariants(stack)
         rpc_methods = stack.rpc_by_method()
         baseline = run_baseline(stack, baseline_size) if baseline_size else {}
@@ -274,7 +374,10 @@ def run(
         "settings": {
             "size": size,
             "baseline_size": baseline_size,
-            "workers": workers,
+            "workers": workers if topology is None else None,
+            "topology": topology.describe()
+            if topology
+            else {"mode": "in-process", "job_threads": workers},
             "db": db_kind,
             "odoo_latency_ms": odoo_latency_ms,
             "carrier_latency_ms": carrier_latency_ms,
@@ -291,7 +394,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = benchmark_parser(__doc__, size=2000)
+    parser = benchmark_parser(__doc__, size=2000, topology=True)
     parser.add_argument("--baseline-size", type=int, default=40)
     parser.add_argument("--workers", type=int, default=24)
     parser.add_argument("--timeout", type=float, default=600.0)
@@ -304,6 +407,7 @@ def main(argv: list[str] | None = None) -> None:
             db_kind=args.db,
             redis_url=args.redis_url,
             timeout=args.timeout,
+            topology=topology_from_args(args),
         )
     )
 

@@ -1,7 +1,8 @@
 """Peak-season tracking storm: signed webhooks through verify → persist → dedupe → normalize →
 project → Odoo write-back.
 
-``python -m benchmarks.webhook_storm [--size 50000] [--duplicates 0.3] [--concurrency 16]``
+``python -m benchmarks.webhook_storm [--size 50000] [--duplicates 0.3] [--concurrency 16]
+[--api-workers N --job-workers M] [--loadgen-processes P] [--client raw|httpx]``
 
 Bodies are EasyPost ``tracker.updated`` Events as the carrier sandbox builds them — each carries
 the tracker with every event so far, as EasyPost does — for booked shipments linked to Odoo
@@ -11,6 +12,22 @@ load-generator process posts them over ``--concurrency`` connections.
 The baseline is a bare FastAPI endpoint that only answers 200, on the same uvicorn settings,
 given the same bodies in the same run. "Odoo consistent" means: every event stored once, every
 shipment at the status its events derive, and the outbox empty (milestones posted).
+
+Two topologies (``benchmarks.topology``):
+
+* in-process (default): the API (uvicorn in a thread), the projector and the Odoo writer (the
+  in-process job queue, ``--workers`` threads) all in the benchmark's process, one GIL; the bare
+  endpoint is served the same way.
+* production (``--api-workers N --job-workers M``): the API as ``uvicorn`` with ``N`` worker
+  processes (``waybill serve --workers N``'s call), projection and Odoo writes in ``M`` RQ
+  worker processes (``waybill worker``) on the real Redis and PostgreSQL, configured by
+  ``WAYBILL_*`` variables; the bare endpoint is served by the same launcher with the same ``N``
+  uvicorn workers. CPU is reported per role (``api``, ``jobs``) for the storm alone and until
+  settled.
+
+The load generator (``benchmarks.loadgen``) signs every body before its timed loop and posts
+with a bare HTTP/1.1 client over keep-alive connections; ``--loadgen-processes`` splits it over
+several processes so the bare baseline measures the server, not the client.
 """
 
 from __future__ import annotations
@@ -39,6 +56,7 @@ from app.core.ids import new_id
 from app.main import create_app
 from app.models import ShipmentState
 from app.store.tables import OutboxRow, ParcelRow, ShipmentRow, TrackingEventRow
+from app.sync.booking.jobs import enqueue_drain
 from app.sync.tracking.jobs import PROJECTOR_GROUP, enqueue_projection
 from app.sync.tracking.state import derive
 from benchmarks.harness import (
@@ -52,6 +70,14 @@ from benchmarks.harness import (
     run_and_emit,
     service_stack,
     wait_until,
+)
+from benchmarks.topology import (
+    CpuMeter,
+    Topology,
+    api_server,
+    job_workers,
+    service_processes,
+    topology_from_args,
 )
 
 SCENARIO_CYCLE = ("delivered", "delivered", "weather_delay", "recipient_unavailable", "refused")
@@ -139,7 +165,15 @@ def bodies_file(deliveries: list[str]) -> Iterator[Path]:
         yield path
 
 
-def drive(url: str, bodies: Path, secret: str, concurrency: int) -> dict[str, Any]:
+def drive(
+    url: str,
+    bodies: Path,
+    secret: str,
+    concurrency: int,
+    *,
+    processes: int = 1,
+    client: str = "raw",
+) -> dict[str, Any]:
     """Run the load generator process against ``url``; its figures come back as JSON."""
     out = bodies.with_suffix(f".{abs(hash(url))}.json")
     subprocess.run(
@@ -157,6 +191,10 @@ def drive(url: str, bodies: Path, secret: str, concurrency: int) -> dict[str, An
             str(out),
             "--concurrency",
             str(concurrency),
+            "--processes",
+            str(processes),
+            "--client",
+            client,
         ],
         check=True,
         timeout=900,
@@ -191,15 +229,23 @@ class Settled:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.nudges = 0
+        self.drain_nudges = 0
 
     def __call__(self) -> bool:
-        if not self.stack.queue.join(timeout=0.5):
+        if not self.stack.join(timeout=0.5):
             return False
         if _projection_lag(self.stack):
             self.nudges += 1
             enqueue_projection(self.stack.ctx)
             return False
-        return _pending_writes(self.stack) == 0
+        if _pending_writes(self.stack) == 0:
+            return True
+        # Writes left while no job runs: with RQ, a drain requested while another held the
+        # drain lock was skipped; the scheduler's next cycle drains them. Never needed in-process
+        # (its queue re-runs a drain requested during a run).
+        self.drain_nudges += 1
+        enqueue_drain(self.stack.ctx)
+        return False
 
 
 def _pending_writes(stack: Stack) -> int:
@@ -266,27 +312,27 @@ def run(
     odoo_latency_ms: float = 20.0,
     seed: int = 5,
     timeout: float = 900.0,
+    topology: Topology | None = None,
+    loadgen_processes: int = 1,
+    client: str = "raw",
 ) -> dict[str, Any]:
     deliveries, per_number, events = build_bodies(size, duplicates, seed)
+    load = {"processes": loadgen_processes, "client": client}
     with (
         bench_database(db_kind) as db,
         bench_redis(redis_url) as redis_conn,
-        service_stack(db, redis_conn, odoo_latency_ms=0, workers=workers) as stack,
+        service_stack(
+            db, redis_conn, odoo_latency_ms=0, workers=workers, topology=topology
+        ) as stack,
         bodies_file(deliveries) as path,
     ):
         by_number = seed_shipments(stack, list(per_number))  # pickings released at no latency
         stack.odoo_box.latency_ms = odoo_latency_ms
-        secret = stack.webhook_secret
-        with serve_asgi(bare_app()) as bare_url:
-            bare = drive(f"{bare_url}/v1/webhooks/easypost", path, secret, concurrency)
-        rpc_before = stack.rpc_total()
-        with serve_asgi(create_app(stack.ctx)) as base_url, ResourceMeter() as meter:
-            storm = drive(f"{base_url}/v1/webhooks/easypost", path, secret, concurrency)
-            t_end = time.perf_counter()
-            settled = Settled(stack)
-            consistent = wait_until(settled, timeout=timeout, interval=0.2)
-            to_consistent = time.perf_counter() - t_end
-        rpcs = stack.rpc_total() - rpc_before
+        if topology is None:
+            measured = _storm_in_process(stack, path, concurrency, load, timeout)
+        else:
+            measured = _storm_processes(stack, topology, path, concurrency, load, timeout)
+        bare, storm, settled, consistent, to_consistent, rpcs, resources = measured
         check = consistency(stack, per_number, by_number, events)
         rpc_methods = stack.rpc_by_method()
     accepted = storm["codes"].get("200", 0)
@@ -300,7 +346,11 @@ def run(
             "unique_bodies": sum(len(b) for b in per_number.values()),
             "shipments": len(per_number),
             "concurrency": concurrency,
-            "workers": workers,
+            "topology": topology.describe()
+            if topology
+            else {"mode": "in-process", "job_threads": workers},
+            "workers": workers if topology is None else None,
+            "loadgen": load,
             "db": db_kind,
             "odoo_latency_ms": odoo_latency_ms,
         },
@@ -311,15 +361,17 @@ def run(
             "ack_latency_ms": percentiles(storm["latencies"], scale=1000),
             "seconds_until_odoo_consistent": round(to_consistent, 2) if consistent else None,
             "projection_nudges": settled.nudges,
+            "drain_nudges": settled.drain_nudges,
             "odoo_rpcs": rpcs,
             "odoo_rpcs_per_event": round(rpcs / len(deliveries), 4),
-            "resources": meter.report(),
+            "resources": resources,
         },
         "baseline_bare_endpoint": {
             "codes": bare["codes"],
             "wall_seconds": round(bare["wall_seconds"], 2),
             "events_per_second": round(bare_rate, 1),
             "ack_latency_ms": percentiles(bare["latencies"], scale=1000),
+            **({"resources": bare["resources"]} if "resources" in bare else {}),
         },
         "throughput_vs_bare": ratio(storm_rate, bare_rate),
         "odoo_rpcs_by_method": rpc_methods,
@@ -333,12 +385,89 @@ def run(
     }
 
 
+Measured = tuple[dict[str, Any], dict[str, Any], "Settled", bool, float, int, dict[str, Any]]
+
+
+def _storm_in_process(
+    stack: Stack, path: Path, concurrency: int, load: dict[str, Any], timeout: float
+) -> Measured:
+    """The service in this process: uvicorn in a thread, the in-process job queue."""
+    secret = stack.webhook_secret
+    with serve_asgi(bare_app()) as bare_url:
+        bare = drive(f"{bare_url}/v1/webhooks/easypost", path, secret, concurrency, **load)
+    rpc_before = stack.rpc_total()
+    with serve_asgi(create_app(stack.ctx)) as base_url, ResourceMeter() as meter:
+        storm = drive(f"{base_url}/v1/webhooks/easypost", path, secret, concurrency, **load)
+        t_end = time.perf_counter()
+        settled = Settled(stack)
+        consistent = wait_until(settled, timeout=timeout, interval=0.2)
+        to_consistent = time.perf_counter() - t_end
+    rpcs = stack.rpc_total() - rpc_before
+    return bare, storm, settled, consistent, to_consistent, rpcs, meter.report()
+
+
+def _storm_processes(
+    stack: Stack,
+    topology: Topology,
+    path: Path,
+    concurrency: int,
+    load: dict[str, Any],
+    timeout: float,
+) -> Measured:
+    """The service as deployed: uvicorn worker processes for the API, RQ workers for the
+    projection and the Odoo writes. The bare endpoint gets the same number of uvicorn workers."""
+    secret = stack.webhook_secret
+    api = topology.api_workers
+    with service_processes() as procs:
+        with (
+            api_server(
+                "benchmarks.webhook_storm:bare_app",
+                workers=api,
+                env=stack.env,
+                processes=procs,
+                role="baseline_api",
+            ) as bare_url,
+            CpuMeter(procs) as bare_cpu,
+        ):
+            bare = drive(f"{bare_url}/v1/webhooks/easypost", path, secret, concurrency, **load)
+        bare["resources"] = bare_cpu.report()
+        with (
+            job_workers(
+                topology.job_workers,
+                stack.job_queues,
+                env=stack.env,
+                processes=procs,
+                redis_conn=stack.ctx.redis,
+            ),
+            api_server("app.main:app", workers=api, env=stack.env, processes=procs) as base_url,
+        ):
+            rpc_before = stack.rpc_total()
+            with CpuMeter(procs) as until_settled, ResourceMeter() as meter:
+                with CpuMeter(procs) as during_storm:
+                    storm = drive(
+                        f"{base_url}/v1/webhooks/easypost", path, secret, concurrency, **load
+                    )
+                t_end = time.perf_counter()
+                settled = Settled(stack)
+                consistent = wait_until(settled, timeout=timeout, interval=0.2)
+                to_consistent = time.perf_counter() - t_end
+            rpcs = stack.rpc_total() - rpc_before
+    resources = {
+        "during_storm": during_storm.report(),
+        "until_settled": until_settled.report(),
+        "benchmark_process": meter.report(),
+    }
+    return bare, storm, settled, consistent, to_consistent, rpcs, resources
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = benchmark_parser(__doc__, size=50_000)
+    parser = benchmark_parser(__doc__, size=50_000, topology=True)
     parser.add_argument("--duplicates", type=float, default=0.3)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--loadgen-processes", type=int, default=1)
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw")
     args = parser.parse_args(argv)
     run_and_emit(
         lambda: run(
@@ -349,6 +478,9 @@ def main(argv: list[str] | None = None) -> None:
             db_kind=args.db,
             redis_url=args.redis_url,
             timeout=args.timeout,
+            topology=topology_from_args(args),
+            loadgen_processes=args.loadgen_processes,
+            client=args.client,
         )
     )
 

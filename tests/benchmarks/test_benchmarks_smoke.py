@@ -5,10 +5,13 @@ these independent of the shared servers; latencies are zero so they run in secon
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks import end_of_day, order_burst, webhook_storm
+from benchmarks.topology import Topology
 
 TINY = {"db_kind": "sqlite", "redis_url": "embedded", "odoo_latency_ms": 0.0}
 
@@ -83,3 +86,113 @@ def test_triage_throughput_classifies_routes_and_predicts_every_event() -> None:
     assert result["single_event_ms"]["n"] == 10
     assert set(result["single_event_ms_by_step"]) == {"classify", "route", "eta"}
     json.dumps(result)
+
+
+# -- production topology: uvicorn and RQ worker processes on the real PostgreSQL and Redis ------
+
+PROCESSES = Topology(api_workers=1, job_workers=2)
+
+
+@pytest.fixture
+def servers(redis_conn: Any) -> str:
+    """The Redis URL the processes share (the shared test database, flushed around the test);
+    skips, like the other server tests, when PostgreSQL or Redis is not reachable."""
+    from tests.conftest import REDIS_TEST_URL, _pg_available
+
+    if not _pg_available():
+        pytest.skip("PostgreSQL not reachable")
+    return REDIS_TEST_URL
+
+
+@pytest.mark.slow  # starts the sandboxes, two RQ workers and uvicorn: about a minute
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_order_burst_in_worker_processes_books_each_picking_once(servers: str) -> None:
+    result = order_burst.run(
+        8,
+        1,
+        db_kind="postgres",
+        redis_url=servers,
+        odoo_latency_ms=0.0,
+        carrier_latency_ms=0.0,
+        timeout=120,
+        topology=PROCESSES,
+    )
+    burst, inv = result["burst"], result["invariants"]
+    assert result["settings"]["topology"]["mode"] == "processes"
+    assert burst["finished"] and burst["dead_letters"] == 0
+    assert burst["poll"].get("seen", 0) >= 8  # the poll ran as an RQ job
+    assert inv["booked_shipments"] >= 8
+    assert inv["labels_bought"] == inv["parcels"]
+    assert inv["bought_more_than_once"] == inv["booked_without_purchase"] == 0
+    assert inv["odoo_tracking_ref_mismatch"] == inv["odoo_label_count_mismatch"] == 0
+    assert inv["odoo_booked_message_mismatch"] == 0 and inv["ok"]
+    assert result["baseline_sequential"]["booked"] == 1
+    assert burst["resources"]["service_cpu_seconds_by_role"]["jobs"] > 0
+    json.dumps(result)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_webhook_storm_in_service_processes_stores_every_event_once(servers: str) -> None:
+    result = webhook_storm.run(
+        60,
+        0.3,
+        concurrency=4,
+        db_kind="postgres",
+        redis_url=servers,
+        odoo_latency_ms=0.0,
+        timeout=120,
+        topology=PROCESSES,
+    )
+    check = result["consistency"]
+    assert result["settings"]["topology"]["mode"] == "processes"
+    assert result["storm"]["codes"] == {"200": 60}
+    assert result["baseline_bare_endpoint"]["codes"] == {"200": 60}
+    assert check["events_stored"] == check["distinct_events"] == 42
+    assert check["status_mismatch"] == 0 and check["ok"]
+    assert check["pickings_with_milestones"] == check["shipments"]
+    assert result["storm"]["ack_latency_ms"]["n"] == 60
+    roles = result["storm"]["resources"]["during_storm"]["service_cpu_seconds_by_role"]
+    assert roles["api"] > 0
+    json.dumps(result)
+
+
+def test_loadgen_clients_post_every_body_and_agree(tmp_path: Path) -> None:
+    """The bare HTTP/1.1 client (one and two processes) and httpx see the same answers."""
+    from app.carriers.sandbox.runner import serve_asgi
+    from benchmarks import loadgen
+
+    bodies = [json.dumps({"n": i}).encode() for i in range(40)]
+    with serve_asgi(webhook_storm.bare_app()) as url:
+        target = f"{url}/v1/webhooks/easypost"
+        for client, processes in (("raw", 1), ("raw", 2), ("httpx", 1)):
+            result = loadgen.storm(target, bodies, "s3cret", 4, processes=processes, client=client)
+            assert result["codes"] == {200: 40}, (client, processes)
+            assert all(v > 0 for v in result["latencies"])
+            assert result["processes"] == processes
+
+
+def test_service_env_round_trips_the_settings() -> None:
+    """What the service processes read back is what the benchmark configured."""
+    from pydantic import SecretStr
+
+    from app.core.config import Settings
+    from benchmarks.topology import child_env, service_env
+
+    settings = Settings(
+        env="test",
+        odoo_page_size=500,
+        auto_book=True,
+        log_json=False,
+        carrier_accounts=SecretStr('[{"id": "a", "carrier": "easypost"}]'),
+        carrier_rate_per_second=0.0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    env = service_env(settings)
+    assert env["WAYBILL_CARRIER_ACCOUNTS"] == '[{"id": "a", "carrier": "easypost"}]'
+    assert env["WAYBILL_LOG_JSON"] == "false" and "WAYBILL_REDIS_URL" not in env
+    rebuilt = Settings(**{k.removeprefix("WAYBILL_").lower(): v for k, v in env.items()})
+    assert rebuilt.model_dump() == settings.model_dump()
+    assert child_env(env)["WAYBILL_ODOO_PAGE_SIZE"] == "500"
