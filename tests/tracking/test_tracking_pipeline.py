@@ -141,6 +141,33 @@ def test_unknown_source_is_404(tenv: TrackEnv) -> None:
     assert response.json()["code"] == "unknown_webhook_source"
 
 
+def test_a_lost_projection_trigger_still_acknowledges_and_projects_later(
+    tenv: TrackEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis answering the event log but not the job queue (a failover between the two calls):
+    the body is stored, so the carrier gets its 200 and no redelivery; the scheduler's
+    periodic projection (run here by hand) reads the events from the log."""
+    import redis as redis_lib
+
+    from app.sync.tracking.jobs import enqueue_projection
+
+    shipment_id, _, number = tenv.booked_shipment()
+    body = tracker_event(tenv, number)
+
+    def queue_down(*_args: Any, **_kwargs: Any) -> None:
+        raise redis_lib.ConnectionError("queue unavailable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tenv.ctx.queue, "enqueue", queue_down)
+        response = post(tenv, body)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "accepted"
+    assert count(tenv, WebhookInboxRow) == 1
+    assert status_of(tenv, shipment_id) is None  # nothing projected yet
+    enqueue_projection(tenv.ctx)
+    wait_until(lambda: status_of(tenv, shipment_id) is not None)
+
+
 def test_whole_life_with_an_exception_reaches_odoo_in_order(tenv: TrackEnv) -> None:
     shipment_id, picking_id, number = tenv.booked_shipment()
     posted_before = event_sla_count()

@@ -45,7 +45,13 @@ async def tracking_webhook(
         # request of this process would wait on them).
         received = ingest.receive(source, request_headers, body)
         if not received.duplicate:
-            enqueue_projection(ctx)
+            try:
+                enqueue_projection(ctx)
+            except Exception as exc:  # the body is stored: acknowledge it
+                # The events are persisted (inbox row, and the log unless it is down); the
+                # scheduler's periodic projection reads them. Failing here would make the
+                # carrier redeliver a body we already hold, and answer it with a 500.
+                log.warning("tracking_projection_trigger_deferred", error=type(exc).__name__)
         return received
 
     request_headers = dict(request.headers)
