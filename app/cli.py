@@ -109,12 +109,20 @@ def serve(
 def worker(
     queues: Annotated[list[str] | None, typer.Argument(help="Queues, in priority order")] = None,
     burst: Annotated[bool, typer.Option(help="Exit when the queues are empty")] = False,
+    fork: Annotated[
+        bool | None,
+        typer.Option(
+            "--fork/--no-fork",
+            help="A forked work-horse per job (default: WAYBILL_WORKER_FORK_PER_JOB, true), or "
+            "every job in this process: faster, less isolated",
+        ),
+    ] = None,
 ) -> None:
     """Run an RQ worker against WAYBILL_REDIS_URL. SIGTERM finishes the job in hand, then exits;
     a killed worker's job is retried once its heartbeat lapses (WAYBILL_WORKER_* settings)."""
     from app.core.worker import work_from_settings
 
-    code = work_from_settings(queues or ["default"], burst=burst)
+    code = work_from_settings(queues or ["default"], burst=burst, fork_per_job=fork)
     if code:
         typer.echo("worker needs a Redis server: set WAYBILL_REDIS_URL", err=True)
         raise typer.Exit(code)

@@ -219,6 +219,12 @@ class Settings(BaseSettings):
     worker_maintenance_seconds: int = Field(
         default=60, ge=1, description="How often a worker recovers abandoned jobs."
     )
+    worker_fork_per_job: bool = Field(
+        default=True,
+        description="Run each job in a forked work-horse (isolated; RQ's default). False runs "
+        "jobs in the worker process: about twice the bookings per core, connections and caches "
+        "kept warm, but a crashing job takes its worker down (see app/core/worker.py).",
+    )
 
     @field_validator("warehouse_timezone")
     @classmethod

@@ -25,19 +25,25 @@ def _slow(marker: Path, seconds: float, job_id: str) -> JobSpec:
     )
 
 
+@pytest.mark.parametrize("fork_per_job", ["true", "false"], ids=["forked", "in-process"])
 def test_sigterm_lets_the_worker_finish_its_job_and_take_no_other(
-    redis_server: RedisServer, processes: list[Process], tmp_path: Path
+    redis_server: RedisServer, processes: list[Process], tmp_path: Path, fork_per_job: str
 ) -> None:
     conn = redis_server.client()
     queue = RQJobQueue(conn)
     queue.enqueue(_slow(tmp_path / "a", 1.5, "slow-a"))
     queue.enqueue(_slow(tmp_path / "b", 0.1, "slow-b"))
     env = subprocess_env(
-        env="test", redis_url=redis_server.url, database_url=f"sqlite:///{tmp_path / 'w.db'}"
+        env="test",
+        redis_url=redis_server.url,
+        database_url=f"sqlite:///{tmp_path / 'w.db'}",
+        worker_fork_per_job=fork_per_job,
     )
     worker = Process(["app.core.worker", "shutdown"], env, tmp_path / "worker.log")
     processes.append(worker)
     assert wait_for(lambda: (tmp_path / "a.started").exists(), 60), worker.output()
+    job_pid = int((tmp_path / "a.started").read_text())
+    assert (job_pid == worker.pid) == (fork_per_job == "false")  # a horse, or the worker itself
 
     worker.signal(signal.SIGTERM)
 
@@ -86,3 +92,19 @@ def test_sigterm_stops_the_api_and_closes_its_job_queue(
     assert "Application shutdown complete" in out
     assert "job_queue_shutdown" in out  # the lifespan closed the context: jobs finished or left
     assert not up()
+
+
+def test_in_process_worker_holds_its_lease_for_the_whole_time_limit(
+    redis_server: RedisServer,
+) -> None:
+    """A job run in the worker process cannot heartbeat: its lease must outlast the job's
+    time limit, or another worker's maintenance would take a running booking for abandoned."""
+    from app.core.worker import InProcessWaybillWorker, WaybillWorker
+
+    conn = redis_server.client()
+    job = Job.create(func="os.getpid", connection=conn, timeout=600)
+    in_process = InProcessWaybillWorker(["q"], connection=conn, job_monitoring_interval=10)
+    forked = WaybillWorker(["q"], connection=conn, job_monitoring_interval=10)
+    in_process.abandon_after_seconds = forked.abandon_after_seconds = 30
+    assert in_process.get_heartbeat_ttl(job) == 630
+    assert forked.get_heartbeat_ttl(job) == 40  # the horse heartbeats every 10 s
