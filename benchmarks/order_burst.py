@@ -186,7 +186,7 @@ def run_burst(
             job_workers(
                 topology.job_workers,
                 stack.job_queues,
-                env=env,
+                env=topology.worker_env(env),
                 processes=procs,
                 redis_conn=ctx.redis,
             ),

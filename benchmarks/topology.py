@@ -24,9 +24,8 @@ CPU is measured per role from ``/proc``: a process tree's user + system time, in
 children it has reaped (RQ's work-horses, uvicorn's workers), so the figure is the service's
 CPU, not the benchmark's.
 
-Diagnostic only: ``BENCH_WORKER_NO_FORK=1`` in the benchmark's environment makes the workers run
-jobs in their own process (RQ's ``SimpleWorker`` behaviour) instead of a forked horse per job —
-to measure what the fork-per-job model costs, not a production setting.
+``--no-fork`` runs the workers as ``waybill worker --no-fork`` (``WAYBILL_WORKER_FORK_PER_JOB=
+false``): every job in its worker's own process instead of a forked horse per job.
 
 ``python -m benchmarks.topology serve TARGET --workers N --port P --ready-dir DIR``
 ``python -m benchmarks.topology worker QUEUE [QUEUE ...]`` (imports the benchmarks' job modules,
@@ -62,7 +61,6 @@ LOOPBACK = "127.0.0.1"
 READY_DIR_ENV = "WAYBILL_BENCH_READY_DIR"
 TARGET_ENV = "WAYBILL_BENCH_SERVE_TARGET"
 START_TIMEOUT = 180.0
-NO_FORK_ENV = "BENCH_WORKER_NO_FORK"  # not WAYBILL_*: child_env drops inherited ones
 BENCHMARK_JOB_MODULES = ("benchmarks.order_burst", "benchmarks.webhook_storm")
 STOP_GRACE = 20.0
 
@@ -73,13 +71,21 @@ class Topology:
 
     api_workers: int = 2
     job_workers: int = 8
+    fork_per_job: bool = True
 
     def describe(self) -> dict[str, Any]:
         return {
             "mode": "processes",
             "api_workers": self.api_workers,
             "job_workers": self.job_workers,
+            "fork_per_job": self.fork_per_job,
         }
+
+    def worker_env(self, env: dict[str, str]) -> dict[str, str]:
+        """``env`` for the job workers: with ``--no-fork``, jobs run in the worker process."""
+        if self.fork_per_job:
+            return env
+        return {**env, "WAYBILL_WORKER_FORK_PER_JOB": "false"}
 
 
 def add_topology_options(parser: argparse.ArgumentParser) -> None:
@@ -96,12 +102,21 @@ def add_topology_options(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="`waybill worker` RQ processes (production topology; 0 = in-process queue)",
     )
+    parser.add_argument(
+        "--no-fork",
+        action="store_true",
+        help="run the workers as `waybill worker --no-fork` (jobs in the worker process)",
+    )
 
 
 def topology_from_args(args: argparse.Namespace) -> Topology | None:
     if not (args.api_workers or args.job_workers):
         return None
-    return Topology(api_workers=max(1, args.api_workers), job_workers=max(1, args.job_workers))
+    return Topology(
+        api_workers=max(1, args.api_workers),
+        job_workers=max(1, args.job_workers),
+        fork_per_job=not args.no_fork,
+    )
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -452,12 +467,6 @@ def _work(queues: list[str]) -> int:
     from app.core.worker import work_from_settings
 
     runtime.install(loopback_only=True)
-    if os.environ.get(NO_FORK_ENV) == "1":  # diagnostic: RQ's SimpleWorker, jobs in-process
-        from rq import SimpleWorker
-
-        from app.core import worker
-
-        worker.WaybillWorker.execute_job = SimpleWorker.execute_job  # type: ignore[method-assign]
     for module in BENCHMARK_JOB_MODULES:  # the benchmarks' own jobs, preloaded like the app's
         importlib.import_module(module)
     return work_from_settings(queues)

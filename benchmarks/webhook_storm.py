@@ -435,7 +435,7 @@ def _storm_processes(
             job_workers(
                 topology.job_workers,
                 stack.job_queues,
-                env=stack.env,
+                env=topology.worker_env(stack.env),
                 processes=procs,
                 redis_conn=stack.ctx.redis,
             ),
