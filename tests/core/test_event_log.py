@@ -35,3 +35,20 @@ def test_entries_a_dead_worker_read_are_handled_by_the_next_one(
     assert sorted(seen) == [0, 1, 2, 3, 4]
     assert redis_conn.xpending(log.stream, "projector")["pending"] == 0
     assert log.consume("projector", "host-333", handle, orphan_after_ms=0) == 0
+
+
+def test_a_batch_is_appended_in_order_with_one_id_per_entry(
+    redis_conn: redis_lib.Redis,
+) -> None:
+    log = EventLog(redis_conn, stream="waybill:test:batch")
+    redis_conn.delete(log.stream)
+    ids = log.publish_many("tracking.event", [{"n": n} for n in range(4)])
+    assert log.publish_many("tracking.event", []) == []
+    entries = redis_conn.xrange(log.stream)
+    assert [(e[0].decode() if isinstance(e[0], bytes) else e[0]) for e in entries] == ids
+    assert len(set(ids)) == 4
+    log.ensure_group("reader")
+    seen: list[int] = []
+    log.consume("reader", "host-1", lambda entry: seen.append(entry.data["n"]))
+    assert seen == [0, 1, 2, 3]
+    redis_conn.delete(log.stream)

@@ -101,10 +101,10 @@ class TrackingIngest:
 
     def _publish_events(self, inbox_id: int, source: str, parsed: list[TrackingEvent]) -> bool:
         try:
-            for event in parsed:
-                self.events.publish(
-                    EVENT_TYPE, event_payload(event, source=source, inbox_id=inbox_id)
-                )
+            self.events.publish_many(
+                EVENT_TYPE,
+                [event_payload(event, source=source, inbox_id=inbox_id) for event in parsed],
+            )
         except Exception as exc:  # the body is safe in the inbox; republish_pending retries
             log.warning("webhook_publish_deferred", inbox_id=inbox_id, error=type(exc).__name__)
             return False
