@@ -39,8 +39,6 @@ def event_sla_count() -> float:
     )
 
 
-
-
 def count(tenv: TrackEnv, table: type, *where: Any) -> int:
     with tenv.ctx.db.session() as s:
         return int(s.scalar(select(func.count()).select_from(table).where(*where)) or 0)
@@ -164,6 +162,36 @@ def test_a_lost_projection_trigger_still_acknowledges_and_projects_later(
     assert response.json()["status"] == "accepted"
     assert count(tenv, WebhookInboxRow) == 1
     assert status_of(tenv, shipment_id) is None  # nothing projected yet
+    enqueue_projection(tenv.ctx)
+    wait_until(lambda: status_of(tenv, shipment_id) is not None)
+
+
+def test_a_webhook_while_the_event_log_is_down_is_kept_and_republished(
+    tenv: TrackEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body is stored as pending (acknowledged: it is ours now), then published and
+    projected once the log answers again."""
+    import redis as redis_lib
+
+    from app.sync.tracking.jobs import build_ingest, enqueue_projection
+
+    shipment_id, _, number = tenv.booked_shipment()
+    body = tracker_event(tenv, number)
+
+    def log_down(*_args: Any, **_kwargs: Any) -> list[str]:
+        raise redis_lib.ConnectionError("event log unavailable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(EventLog, "publish_many", log_down)
+        response = post(tenv, body)
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    with tenv.ctx.db.session() as s:
+        row = s.scalars(select(WebhookInboxRow)).one()
+        assert (row.status, row.processed_at) == ("pending", None)
+    assert build_ingest(tenv.ctx).republish_pending() == 1
+    with tenv.ctx.db.session() as s:
+        row = s.scalars(select(WebhookInboxRow)).one()
+        assert row.status == "published" and row.processed_at is not None
     enqueue_projection(tenv.ctx)
     wait_until(lambda: status_of(tenv, shipment_id) is not None)
 

@@ -13,8 +13,6 @@ from app.sync.exceptions.jobs import build_triage
 pytestmark = pytest.mark.redis
 
 
-
-
 def picking_activities(tenv: TrackEnv, picking_id: int) -> list[dict]:  # type: ignore[type-arg]
     return tenv.ctx.odoo.search_read(
         "mail.activity",
