@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from app.sync.booking.jobs import carrier_directory, enqueue_drain
 from app.sync.eta.jobs import build_eta
 from app.sync.exceptions.jobs import build_triage
 from app.sync.outbound.service import OutboundDispatcher, load_subscribers
-from app.sync.tracking.ingest import TrackingIngest
+from app.sync.tracking.ingest import Received, TrackingIngest
 from app.sync.tracking.poller import TrackingPoller
 from app.sync.tracking.projector import TrackingProjector
 from app.sync.tracking.sources import SourceRegistry
@@ -35,6 +36,25 @@ def build_ingest(ctx: AppContext) -> TrackingIngest:
         carrier_directory(ctx), secrets.get_secret_value() if secrets else None
     )
     return TrackingIngest(db=ctx.db, sources=sources, events=EventLog(ctx.redis))
+
+
+def accept_webhook(
+    ctx: AppContext, source: str, headers: Mapping[str, str], body: bytes
+) -> Received:
+    """Store a tracking webhook, then trigger the projection (blocking: call it off the event
+    loop — with RQ the trigger is Redis round trips).
+
+    A trigger that fails once the body is stored is logged, not raised: the events are
+    persisted (inbox row, and the log unless it is down) and the scheduler's periodic
+    projection reads them; raising would answer 500 to a body we already hold.
+    """
+    received = build_ingest(ctx).receive(source, headers, body)
+    if not received.duplicate:
+        try:
+            enqueue_projection(ctx)
+        except Exception as exc:  # the body is stored: acknowledge it
+            log.warning("tracking_projection_trigger_deferred", error=type(exc).__name__)
+    return received
 
 
 def build_projector(ctx: AppContext) -> TrackingProjector:

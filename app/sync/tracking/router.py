@@ -13,8 +13,7 @@ from app.core.context import AppContext
 from app.core.errors import WaybillError
 from app.core.logging import get_logger
 from app.sync.intake.router import read_limited
-from app.sync.tracking.ingest import Received
-from app.sync.tracking.jobs import build_ingest, enqueue_projection
+from app.sync.tracking.jobs import accept_webhook
 from app.sync.tracking.metrics import WEBHOOKS_RECEIVED
 
 log = get_logger(__name__)
@@ -37,26 +36,8 @@ async def tracking_webhook(
     ctx: Annotated[AppContext, Depends(get_ctx)],
 ) -> JSONResponse:
     body = await read_limited(request, ctx.settings.webhook_max_body_bytes)
-    ingest = build_ingest(ctx)
-
-    def receive() -> Received:
-        # The projection trigger runs in the worker thread too, after the events are in the
-        # log: with RQ it is Redis round trips, which must not hold the event loop (every other
-        # request of this process would wait on them).
-        received = ingest.receive(source, request_headers, body)
-        if not received.duplicate:
-            try:
-                enqueue_projection(ctx)
-            except Exception as exc:  # the body is stored: acknowledge it
-                # The events are persisted (inbox row, and the log unless it is down); the
-                # scheduler's periodic projection reads them. Failing here would make the
-                # carrier redeliver a body we already hold, and answer it with a 500.
-                log.warning("tracking_projection_trigger_deferred", error=type(exc).__name__)
-        return received
-
-    request_headers = dict(request.headers)
     try:
-        received = await run_in_threadpool(receive)
+        received = await run_in_threadpool(accept_webhook, ctx, source, dict(request.headers), body)
     except WaybillError as exc:
         WEBHOOKS_RECEIVED.labels(source, exc.code).inc()
         log.warning("tracking_webhook_rejected", source=source, code=exc.code)
