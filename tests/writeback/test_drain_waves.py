@@ -3,6 +3,7 @@ a wave in one ``create``, and a failed batch that neither loses nor doubles a la
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,14 +13,17 @@ from sqlalchemy import select
 
 from app.core.db import Database
 from app.core.ids import new_id
-from app.store.tables import LabelRow, OutboxRow, ParcelRow, ShipmentRow
+from app.store.tables import LabelRow, OutboxRow, ParcelRow, ShipmentRow, SuggestionRow
 from app.sync.odoo import OdooClient
 from app.sync.odoo_sandbox import OdooSandbox, run_sandbox_server
+from app.sync.odoo_sandbox.models import xmlid_res_id
+from app.sync.writeback import writer as writer_module
 from app.sync.writeback.outbox import (
     KIND_PICKING_LABELS,
     KIND_PICKING_SHIPPED,
     enqueue_write,
     picking_aggregate,
+    queue_picking_activity,
     queue_picking_message,
 )
 from app.sync.writeback.writer import OdooWriter
@@ -108,6 +112,18 @@ def labels_in_odoo(env: Env) -> dict[int, list[str]]:
     return found
 
 
+def notes_in_odoo(env: Env) -> dict[int, list[str]]:
+    """The Waybill references of the internal notes on each picking, as Odoo shows them."""
+    note = env.box.run(lambda odoo_env: xmlid_res_id(odoo_env, "mail.mt_note"))
+    found: dict[int, list[str]] = {p: [] for p in env.pickings}
+    for m in env.box.records("mail.message"):
+        if m.get("model") == "stock.picking" and m.get("res_id") in found:
+            assert m["subtype_id"] == note and m["message_type"] == "comment"
+            assert m["author_id"]  # the integration user's partner, as message_post sets it
+            found[m["res_id"]].extend(re.findall(r"Waybill ref ([^<]+)<", m["body"]))
+    return found
+
+
 def test_one_create_for_the_labels_of_a_wave_and_every_write_once(env: Env) -> None:
     for picking_id in env.pickings:
         queue_booking(env, picking_id)
@@ -118,8 +134,10 @@ def test_one_create_for_the_labels_of_a_wave_and_every_write_once(env: Env) -> N
     calls = env.box.rpc_calls
     assert report.applied == 3 * len(env.pickings) and not report.blocked_aggregates
     assert calls[("ir.attachment", "create")] == 1
-    assert calls[("stock.picking", "write")] == calls[("stock.picking", "message_post")] == 6
+    assert calls[("mail.message", "create")] == 1 and not calls[("stock.picking", "message_post")]
+    assert calls[("stock.picking", "write")] == 6
     assert all(len(names) == 2 for names in labels_in_odoo(env).values())
+    assert notes_in_odoo(env) == {p: [f"{p}:booked"] for p in env.pickings}
     with env.db.session() as s:
         assert None not in set(s.scalars(select(LabelRow.odoo_attachment_id)))
     assert env.writer.drain().applied == 0  # nothing left, nothing written twice
@@ -141,3 +159,66 @@ def test_a_batch_that_fails_in_transit_is_retried_without_doubling(env: Env) -> 
     with env.db.session() as s:
         statuses = set(s.scalars(select(OutboxRow.status)))
     assert statuses == {"sent"}
+
+
+def test_a_deleted_picking_fails_only_its_own_note(env: Env) -> None:
+    """Odoo refuses the whole batched ``create`` when one document is gone; the others are
+    then posted one by one and the missing one is set aside for a person."""
+    with env.db.session() as session:
+        for picking_id in env.pickings:
+            queue_picking_message(session, picking_id, f"{picking_id}:m", "<p>In transit</p>")
+    gone = env.pickings[2]
+    env.box.unlink("stock.picking", [gone])
+
+    report = env.writer.drain()
+
+    assert report.applied == len(env.pickings) - 1 and report.dead == 1
+    found = notes_in_odoo(env)
+    assert found.pop(gone) == [] and all(refs == [f"{p}:m"] for p, refs in found.items())
+
+
+def test_activities_of_a_wave_in_one_create_with_their_ids_kept(env: Env) -> None:
+    with env.db.session() as session:
+        suggestions = []
+        for picking_id in env.pickings:
+            suggestion = SuggestionRow(
+                id=new_id("sug"), kind="triage", dedupe_key=str(picking_id), payload={}
+            )
+            session.add(suggestion)
+            suggestions.append(suggestion.id)
+            queue_picking_activity(
+                session,
+                picking_id,
+                suggestion.id,
+                summary="Address problem",
+                note_html="<p>Call the customer</p>",
+                suggestion_id=suggestion.id,
+            )
+    env.box.reset_rpc_calls()
+
+    report = env.writer.drain()
+
+    assert report.applied == len(env.pickings)
+    assert env.box.rpc_calls[("mail.activity", "create")] == 1
+    activities = {a["res_id"]: a for a in env.box.records("mail.activity")}
+    with env.db.session() as s:
+        kept = {r.id: r.odoo_activity_id for r in s.scalars(select(SuggestionRow))}
+    expected = {sid: activities[p]["id"] for sid, p in zip(suggestions, env.pickings, strict=True)}
+    assert kept == expected
+    assert all(activities[p]["summary"] == "Address problem" for p in env.pickings)
+
+
+def test_batches_are_cut_without_splitting_a_record(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most ``CREATE_BATCH_SIZE`` values per call (one Odoo transaction each); a picking's
+    two labels always travel together."""
+    monkeypatch.setattr(writer_module, "CREATE_BATCH_SIZE", 5)
+    for picking_id in env.pickings:
+        queue_booking(env, picking_id, shipped=False)
+    env.box.reset_rpc_calls()
+
+    env.writer.drain()
+
+    assert env.box.rpc_calls[("ir.attachment", "create")] == 3  # 2 + 2 | 2 + 2 | 2 + 2
+    assert all(len(names) == 2 for names in labels_in_odoo(env).values())

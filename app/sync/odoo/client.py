@@ -468,6 +468,29 @@ class OdooClient:
         result = self._call(model, "message_post", [int(res_id)], params)
         return _as_single_id(result, model, "message_post")
 
+    def note_values(
+        self, model: str, res_id: int, body_html: str, *, subject: str | None = None
+    ) -> dict[str, Any]:
+        """``mail.message`` values for an internal note, as :meth:`message_post` would write it
+        with its defaults (``comment``, ``mail.mt_note``).
+
+        Many records' notes then go in one ``mail.message`` ``create`` instead of one
+        ``message_post`` each. Odoo allows that create to anyone who may write the document
+        (``mail.message`` access rules, "create": access on the related document), the same
+        right ``message_post`` needs. A note notifies nobody either way; what the create skips
+        is ``message_post``'s follower notification, which notes do not send.
+        """
+        vals: dict[str, Any] = {
+            "model": model,
+            "res_id": int(res_id),
+            "body": body_html,
+            "message_type": "comment",
+            "subtype_id": self.xmlid_to_res_id("mail.mt_note"),
+        }
+        if subject is not None:
+            vals["subject"] = subject
+        return vals
+
     def attach(self, res_model: str, res_id: int, name: str, data: bytes, mimetype: str) -> int:
         """Create one ``ir.attachment`` (base64 ``datas``) on a record; returns its id.
 
@@ -577,6 +600,31 @@ class OdooClient:
         ``context['default_res_model']``, which runs as sudo (§2.7, §2.10). ``user_id`` and
         ``date_deadline`` default to the current user and today on Odoo's side.
         """
+        vals, context = self.activity_values(
+            res_model,
+            res_id,
+            summary=summary,
+            note_html=note_html,
+            activity_type_xmlid=activity_type_xmlid,
+            user_id=user_id,
+            date_deadline=date_deadline,
+        )
+        return self.create("mail.activity", [vals], context=context)[0]
+
+    def activity_values(
+        self,
+        res_model: str,
+        res_id: int,
+        *,
+        summary: str,
+        note_html: str,
+        activity_type_xmlid: str = "mail.mail_activity_data_todo",
+        user_id: int | None = None,
+        date_deadline: dt.date | str | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The ``mail.activity`` values of :meth:`schedule_activity` and the context to create
+        them with, so that many records' activities can go in one ``create``: activities on
+        one model share the context."""
         vals: dict[str, Any] = {
             "res_id": int(res_id),
             "activity_type_id": self.xmlid_to_res_id(activity_type_xmlid),
@@ -593,7 +641,7 @@ class OdooClient:
             vals["user_id"] = int(user_id)
         if date_deadline is not None:
             vals["date_deadline"] = date_deadline
-        return self.create("mail.activity", [vals], context=context)[0]
+        return vals, context
 
     def update_activity(self, activity_id: int, **vals: Any) -> None:
         self.write("mail.activity", [activity_id], vals)

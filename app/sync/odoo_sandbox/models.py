@@ -47,6 +47,17 @@ class MailThread(ModelBehaviour):
                 env.db.store.delete(model, rid)
 
 
+def check_document_exists(env: Env, model: str, res_id: Any) -> None:
+    """What Odoo's access check on a deleted document raises (the write check of ``mail``)."""
+    if model in env.db.schema and env.row(model, int(res_id)) is None:
+        raise MissingError(
+            "One of the documents you are trying to access has been deleted, please "
+            "try again after refreshing.\n\n"
+            f"(Document type: {model}, Operation: write, "
+            f"Records: [{res_id}], User: {env.uid})"
+        )
+
+
 def activity_state(env: Env, model: str, rid: int) -> str | None:
     """``overdue``/``today``/``planned`` from the earliest open activity of the record."""
     deadlines = [
@@ -440,14 +451,8 @@ class MailActivity(ModelBehaviour):
 
     def _check_document(self, env: Env, row: Row) -> None:
         res_model = row.get("res_model")
-        missing = res_model in env.db.schema and env.row(res_model, int(row["res_id"])) is None
-        if res_model and missing:
-            raise MissingError(
-                "One of the documents you are trying to access has been deleted, please "
-                "try again after refreshing.\n\n"
-                f"(Document type: {res_model}, Operation: write, "
-                f"Records: [{row['res_id']}], User: {env.uid})"
-            )
+        if res_model:
+            check_document_exists(env, str(res_model), row["res_id"])
 
     def _refresh_name(self, env: Env, rid: int) -> None:
         row = env.row(self.model, rid)
@@ -501,6 +506,13 @@ class MailMessage(ModelBehaviour):
             "author_id": user.get("partner_id"),
             "body": "",
         }
+
+    def after_create(self, env: Env, rid: int, vals: dict[str, Any]) -> None:
+        """Creating a message on a document needs access to it (``mail.message`` access
+        rules, "create"): a deleted document fails the whole ``create``."""
+        row = env.row(self.model, rid) or {}
+        if row.get("model") and row.get("res_id"):
+            check_document_exists(env, str(row["model"]), row["res_id"])
 
     def display_name(self, env: Env, row: Row) -> str:
         if row.get("subject"):

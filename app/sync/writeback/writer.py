@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ from app.core.db import Database
 from app.core.logging import correlation, get_logger
 from app.store.tables import LabelRow, OutboxRow, SuggestionRow
 from app.sync.odoo import OdooClient, OdooError, OdooRetryableError
+from app.sync.odoo.client import CREATE_BATCH_SIZE
 from app.sync.writeback.metrics import OUTBOX_APPLIED, OUTBOX_LAG, SLA_HISTOGRAMS
 from app.sync.writeback.outbox import (
     KIND_ACTIVITY,
@@ -80,6 +82,19 @@ class _Claimed:
     ids: list[int]
 
 
+@dataclass(frozen=True)
+class _CreateBatch:
+    """A kind of write whose first attempts for many records can be one ``create``.
+
+    ``prepare`` gives a claimed payload's ``create`` context and its values, each with a key;
+    ``record`` keeps the ids Odoo returned, by those keys.
+    """
+
+    model: str
+    prepare: Callable[[dict[str, Any]], tuple[dict[str, Any] | None, list[tuple[Any, dict]]]]
+    record: Callable[[list[tuple[Any, int]]], None]
+
+
 class OdooWriter:
     def __init__(
         self,
@@ -97,6 +112,17 @@ class OdooWriter:
         self.workers = max(1, workers if workers is not None else default)
         self._rpcs = 0
         self._lock = threading.Lock()
+        self._batches = {
+            KIND_PICKING_LABELS: _CreateBatch(
+                "ir.attachment",
+                lambda p: (None, list(self._label_values(p).items())),
+                self._record_attachments,
+            ),
+            KIND_MESSAGE: _CreateBatch("mail.message", self._note_values, lambda _: None),
+            KIND_ACTIVITY: _CreateBatch(
+                "mail.activity", self._activity_values, self._record_activities
+            ),
+        }
 
     def drain(self, *, limit: int = 500, max_passes: int = 20) -> DrainReport:
         """Apply due writes; repeat while a pass made progress (writes queued meanwhile)."""
@@ -126,14 +152,17 @@ class OdooWriter:
         return report
 
     def _apply_wave(self, groups: list[list[int]], kinds: dict[int, str]) -> list[str]:
-        """One write per record: label uploads of many records in one ``create``, the others
-        ``workers`` records at a time (a record's writes never run concurrently)."""
+        """One write per record: first attempts at creating labels, notes or activities for
+        many records go in one ``create`` per kind, the others ``workers`` records at a time (a
+        record's writes never run concurrently)."""
         outcomes = [""] * len(groups)
-        labels = [i for i, g in enumerate(groups) if kinds.get(g[0]) == KIND_PICKING_LABELS]
-        if len(labels) > 1:
-            batch = self._apply_label_batch([groups[i] for i in labels])
-            for i, outcome in zip(labels, batch, strict=True):
-                outcomes[i] = outcome
+        for kind, batch in self._batches.items():
+            members = [i for i, g in enumerate(groups) if kinds.get(g[0]) == kind]
+            if len(members) > 1:
+                for i, outcome in zip(
+                    members, self._apply_batch(batch, [groups[i] for i in members]), strict=True
+                ):
+                    outcomes[i] = outcome
         rest = [i for i in range(len(groups)) if not outcomes[i]]
         if self.workers > 1 and len(rest) > 1:
             with ThreadPoolExecutor(min(self.workers, len(rest)), "outbox-drain") as pool:
@@ -213,42 +242,50 @@ class OdooWriter:
         for sla in c.slas:
             observe_sla(sla, self.clock())
 
-    def _apply_label_batch(self, groups: list[list[int]]) -> list[str]:
-        """First uploads of many records' labels in one ``create``. Odoo creates a list in one
-        transaction, so a rejected batch left nothing behind and each record then writes alone;
-        a batch that failed in transit may have landed, so those retry later through the path
-        that looks in Odoo first (as every later attempt does)."""
+    def _apply_batch(self, batch: _CreateBatch, groups: list[list[int]]) -> list[str]:
+        """First attempts of many records' writes of one kind as ``create`` calls of at most
+        ``CREATE_BATCH_SIZE`` values. Odoo creates a list in one transaction, so a rejected
+        call left nothing behind and each of its records then writes alone (the one at fault
+        is told apart); a call that failed in transit may have landed, so its records retry
+        later through the path that looks in Odoo first (as every later attempt does)."""
         claims = [self._claim_group(g) for g in groups]
         outcomes = ["" if c is not None else "skipped" for c in claims]
-        fresh = [c for c in claims if c is not None and c.attempts == 1]
+        fresh = [(i, c) for i, c in enumerate(claims) if c is not None and c.attempts == 1]
         if len(fresh) > 1:
-            values = [self._label_values(c.payload) for c in fresh]
-            flat = [v for vals in values for v in vals.values()]
-            try:
-                created = self._rpc(self.odoo.create, "ir.attachment", flat) if flat else []
-            except OdooRetryableError as exc:
-                for c in fresh:
-                    outcomes[claims.index(c)] = self._after_failure(
-                        c.ids, c.attempts, exc, retryable=True
-                    )
-            except OdooError:
-                pass  # nothing was created: each record below, on its own
-            else:
-                attachment_ids = iter(created)
-                with self.db.session() as session:
-                    for vals in values:
-                        for label_id in vals:
-                            row = session.get(LabelRow, label_id)
-                            attachment_id = next(attachment_ids)
-                            if row is not None:
-                                row.odoo_attachment_id = attachment_id
-                for c in fresh:
-                    self._mark_sent(c)
-                    outcomes[claims.index(c)] = "applied"
+            prepared = [(i, c, *batch.prepare(c.payload)) for i, c in fresh]
+            for context, chunk in _create_chunks(prepared):
+                self._create_chunk(batch, context, chunk, outcomes)
         for i, c in enumerate(claims):
             if not outcomes[i] and c is not None:
                 outcomes[i] = self._apply_claimed(c)
         return outcomes
+
+    def _create_chunk(
+        self,
+        batch: _CreateBatch,
+        context: dict[str, Any] | None,
+        chunk: list[tuple[int, _Claimed, list[tuple[Any, dict[str, Any]]]]],
+        outcomes: list[str],
+    ) -> None:
+        keyed = [pair for _, _, pairs in chunk for pair in pairs]
+        try:
+            created = (
+                self._rpc(
+                    self.odoo.create, batch.model, [vals for _, vals in keyed], context=context
+                )
+                if keyed
+                else []
+            )
+        except OdooRetryableError as exc:
+            for i, c, _ in chunk:
+                outcomes[i] = self._after_failure(c.ids, c.attempts, exc, retryable=True)
+            return
+        except OdooError:
+            return  # nothing was created: each record on its own, by the caller
+        batch.record([(key, new_id) for (key, _), new_id in zip(keyed, created, strict=True)])
+        for i, c, _ in chunk:
+            self._mark_sent(c)
+            outcomes[i] = "applied"
 
     @staticmethod
     def _claim(session: Any, row_id: int, now: datetime) -> bool:
@@ -376,11 +413,36 @@ class OdooWriter:
         if not todo:
             return
         ids = self._rpc(self.odoo.create, "ir.attachment", list(todo.values()))
+        self._record_attachments(list(zip(todo, ids, strict=True)))
+
+    def _record_attachments(self, created: list[tuple[Any, int]]) -> None:
         with self.db.session() as session:
-            for label_id, attachment_id in zip(todo, ids, strict=True):
+            for label_id, attachment_id in created:
                 row = session.get(LabelRow, label_id)
                 if row is not None:
                     row.odoo_attachment_id = attachment_id
+
+    def _note_values(self, payload: dict[str, Any]) -> tuple[None, list[tuple[Any, dict]]]:
+        vals = self.odoo.note_values(
+            payload["model"],
+            int(payload["res_id"]),
+            _note_body(payload),
+            subject=payload.get("subject"),
+        )
+        return None, [(payload["ref"], vals)]
+
+    def _activity_values(
+        self, payload: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, list[tuple[Any, dict]]]:
+        vals, context = self.odoo.activity_values(**_activity_fields(payload))
+        return context, [(payload.get("suggestion_id"), vals)]
+
+    def _record_activities(self, created: list[tuple[Any, int]]) -> None:
+        with self.db.session() as session:
+            for suggestion_id, activity_id in created:
+                suggestion = session.get(SuggestionRow, suggestion_id) if suggestion_id else None
+                if suggestion is not None:
+                    suggestion.odoo_activity_id = activity_id
 
     def _post_message(self, payload: dict[str, Any], *, retry: bool) -> None:
         model, res_id, ref = payload["model"], int(payload["res_id"]), payload["ref"]
@@ -393,7 +455,7 @@ class OdooWriter:
             )
             if found:
                 return
-        body = payload["body_html"] + f"<p><small>Waybill ref {html.escape(ref)}</small></p>"
+        body = _note_body(payload)
         self._rpc(self.odoo.message_post, model, res_id, body, subject=payload.get("subject"))
 
     def _schedule_activity(self, payload: dict[str, Any], *, retry: bool) -> None:
@@ -408,23 +470,8 @@ class OdooWriter:
             )
             activity_id = found[0] if found else None
         if activity_id is None:
-            activity_id = self._rpc(
-                self.odoo.schedule_activity,
-                model,
-                res_id,
-                summary=payload["summary"],
-                note_html=_with_ref(payload),
-                activity_type_xmlid=payload.get(
-                    "activity_type_xmlid", "mail.mail_activity_data_todo"
-                ),
-                user_id=payload.get("user_id"),
-                date_deadline=payload.get("date_deadline"),
-            )
-        if payload.get("suggestion_id"):
-            with self.db.session() as session:
-                suggestion = session.get(SuggestionRow, payload["suggestion_id"])
-                if suggestion is not None:
-                    suggestion.odoo_activity_id = activity_id
+            activity_id = self._rpc(self.odoo.schedule_activity, **_activity_fields(payload))
+        self._record_activities([(payload.get("suggestion_id"), activity_id)])
 
     def _complete_activity(self, payload: dict[str, Any]) -> None:
         """Mark an activity done; one already gone (done by a person, or this write retried)
@@ -452,6 +499,24 @@ class OdooWriter:
         with self._lock:
             self._rpcs += 1
         return fn(*args, **kwargs)
+
+
+def _note_body(payload: dict[str, Any]) -> str:
+    """A chatter note, footed with our reference: how a retry finds it in Odoo again."""
+    return payload["body_html"] + f"<p><small>Waybill ref {html.escape(payload['ref'])}</small></p>"
+
+
+def _activity_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of :meth:`OdooClient.schedule_activity` for an activity write."""
+    return {
+        "res_model": payload["model"],
+        "res_id": int(payload["res_id"]),
+        "summary": payload["summary"],
+        "note_html": _with_ref(payload),
+        "activity_type_xmlid": payload.get("activity_type_xmlid", "mail.mail_activity_data_todo"),
+        "user_id": payload.get("user_id"),
+        "date_deadline": payload.get("date_deadline"),
+    }
 
 
 def _with_ref(payload: dict[str, Any]) -> str:
@@ -498,3 +563,29 @@ def _merge(payloads: list[dict[str, Any]]) -> dict[str, Any]:
 def label_name(prefix: str, label: LabelRow) -> str:
     """Odoo's own convention: ``LabelShipping-<type>-<tracking>.<ext>`` (reference §6)."""
     return f"{prefix}-{label.tracking_number}-{label.parcel_index + 1}.{label.format}"
+
+
+Prepared = tuple[int, _Claimed, dict[str, Any] | None, list[tuple[Any, dict[str, Any]]]]
+
+
+def _create_chunks(
+    prepared: list[Prepared],
+) -> Iterator[tuple[dict[str, Any] | None, list[tuple[int, _Claimed, list[Any]]]]]:
+    """Claims with the same ``create`` context, cut so that no call carries more than
+    ``CREATE_BATCH_SIZE`` values (one call, one Odoo transaction: all or nothing); a claim's
+    values never straddle two calls. A claim with nothing to create needs no call at all."""
+    by_context: dict[str, tuple[dict[str, Any] | None, list[Prepared]]] = {}
+    for item in prepared:
+        key = json.dumps(item[2], sort_keys=True)
+        by_context.setdefault(key, (item[2], []))[1].append(item)
+    for context, items in by_context.values():
+        chunk: list[tuple[int, _Claimed, list[Any]]] = []
+        size = 0
+        for i, claimed, _, pairs in items:
+            if chunk and size + len(pairs) > CREATE_BATCH_SIZE:
+                yield context, chunk
+                chunk, size = [], 0
+            chunk.append((i, claimed, pairs))
+            size += len(pairs)
+        if chunk:
+            yield context, chunk
