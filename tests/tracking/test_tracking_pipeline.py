@@ -110,6 +110,59 @@ def test_same_webhook_three_times_concurrently_is_stored_once(tenv: TrackEnv) ->
     assert sum("<small>Tracking" in b for b in bodies) == 1  # one post, however many steps
 
 
+def test_a_batch_stores_each_body_once_and_publishes_only_new_events(tenv: TrackEnv) -> None:
+    """Group commit: one transaction for bodies that arrived together. A body twice in the
+    batch and a body stored earlier are answered "duplicate"; neither adds a row nor an event."""
+    from app.sync.tracking.jobs import store_webhooks, tracking_ingest
+
+    _, _, number = tenv.booked_shipment()
+    bodies = [tracker_event(tenv, number) for _ in range(3)]
+    ingest = tracking_ingest(tenv.ctx)
+
+    def checked(body: bytes) -> Any:
+        return ingest.check("easypost", {"X-Hmac-Signature": tenv.carrier_box.sign(body)}, body)
+
+    earlier = store_webhooks(tenv.ctx, [checked(bodies[0])])
+    log_before = tenv.ctx.redis.xlen(EventLog(tenv.ctx.redis).stream)
+
+    received = store_webhooks(
+        tenv.ctx, [checked(b) for b in (bodies[1], bodies[0], bodies[2], bodies[1])]
+    )
+
+    assert not earlier[0].duplicate
+    assert [r.duplicate for r in received] == [False, True, False, True]
+    assert (
+        received[0].inbox_id
+        and received[2].inbox_id
+        and received[0].inbox_id != received[2].inbox_id
+    )
+    assert count(tenv, WebhookInboxRow) == 3
+    with tenv.ctx.db.session() as s:
+        assert set(s.scalars(select(WebhookInboxRow.status))) == {"published"}
+    new_events = received[0].events + received[2].events
+    assert tenv.ctx.redis.xlen(EventLog(tenv.ctx.redis).stream) - log_before == new_events
+
+
+def test_concurrent_webhooks_are_all_acknowledged_and_stored(tenv: TrackEnv) -> None:
+    _, _, number = tenv.booked_shipment()
+    bodies = [tracker_event(tenv, number) for _ in range(12)]
+    barrier = threading.Barrier(len(bodies))
+    answers: list[tuple[int, str]] = []
+
+    def send(body: bytes) -> None:
+        barrier.wait()
+        response = post(tenv, body)
+        answers.append((response.status_code, response.json()["status"]))
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [(200, "accepted")] * len(bodies)
+    assert count(tenv, WebhookInboxRow) == len(bodies)
+
+
 @pytest.mark.parametrize(
     ("body", "signature", "status", "code"),
     [

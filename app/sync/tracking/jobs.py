@@ -17,7 +17,7 @@ from app.sync.booking.jobs import carrier_directory, enqueue_drain
 from app.sync.eta.jobs import build_eta
 from app.sync.exceptions.jobs import build_triage
 from app.sync.outbound.service import OutboundDispatcher, load_subscribers
-from app.sync.tracking.ingest import Received, TrackingIngest
+from app.sync.tracking.ingest import Checked, Received, TrackingIngest
 from app.sync.tracking.poller import TrackingPoller
 from app.sync.tracking.projector import TrackingProjector
 from app.sync.tracking.sources import SourceRegistry
@@ -38,21 +38,35 @@ def build_ingest(ctx: AppContext) -> TrackingIngest:
     return TrackingIngest(db=ctx.db, sources=sources, events=EventLog(ctx.redis))
 
 
+def tracking_ingest(ctx: AppContext) -> TrackingIngest:
+    """One per process: the source registry is built once, not per webhook (again only when
+    the carrier directory it was built from has been replaced)."""
+    ingest = ctx.extras.get("tracking_ingest")
+    if ingest is None or ingest.sources.directory is not carrier_directory(ctx):
+        ingest = ctx.extras["tracking_ingest"] = build_ingest(ctx)
+    return ingest  # type: ignore[no-any-return]
+
+
 def accept_webhook(
     ctx: AppContext, source: str, headers: Mapping[str, str], body: bytes
 ) -> Received:
-    """Store a tracking webhook, then trigger the projection (blocking: call it off the event
-    loop — with RQ the trigger is Redis round trips).
+    """Check, store and trigger one webhook (blocking); the API batches with ``store_webhooks``."""
+    return store_webhooks(ctx, [tracking_ingest(ctx).check(source, headers, body)])[0]
 
-    A trigger that fails once the body is stored is logged, not raised: the events are
-    persisted (inbox row, and the log unless it is down) and the scheduler's periodic
-    projection reads them; raising would answer 500 to a body we already hold.
+
+def store_webhooks(ctx: AppContext, batch: list[Checked]) -> list[Received]:
+    """Store checked webhooks together, then trigger the projection once (blocking: call it
+    off the event loop — with RQ the trigger is Redis round trips).
+
+    A trigger that fails once the bodies are stored is logged, not raised: the events are
+    persisted (inbox rows, and the log unless it is down) and the scheduler's periodic
+    projection reads them; raising would answer 500 to bodies we already hold.
     """
-    received = build_ingest(ctx).receive(source, headers, body)
-    if not received.duplicate:
+    received = tracking_ingest(ctx).store(batch)
+    if any(not r.duplicate for r in received):
         try:
             enqueue_projection(ctx)
-        except Exception as exc:  # the body is stored: acknowledge it
+        except Exception as exc:  # the bodies are stored: acknowledge them
             log.warning("tracking_projection_trigger_deferred", error=type(exc).__name__)
     return received
 

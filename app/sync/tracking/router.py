@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from app.api.deps import get_ctx
 from app.core.context import AppContext
 from app.core.errors import WaybillError
+from app.core.group_commit import GroupCommit
 from app.core.logging import get_logger
 from app.sync.intake.router import read_limited
-from app.sync.tracking.jobs import accept_webhook
+from app.sync.tracking.ingest import Checked, Received
+from app.sync.tracking.jobs import store_webhooks, tracking_ingest
 from app.sync.tracking.metrics import WEBHOOKS_RECEIVED
 
 log = get_logger(__name__)
@@ -37,10 +39,21 @@ async def tracking_webhook(
 ) -> JSONResponse:
     body = await read_limited(request, ctx.settings.webhook_max_body_bytes)
     try:
-        received = await run_in_threadpool(accept_webhook, ctx, source, dict(request.headers), body)
+        # Signature and parsing are the sender's own answer (4xx); storing is shared with the
+        # webhooks arriving alongside (one transaction for all of them).
+        checked = tracking_ingest(ctx).check(source, request.headers, body)
     except WaybillError as exc:
         WEBHOOKS_RECEIVED.labels(source, exc.code).inc()
         log.warning("tracking_webhook_rejected", source=source, code=exc.code)
         raise
+    received = await _group_commit(request, ctx).submit(checked)
     status = "duplicate" if received.duplicate else "accepted"
     return JSONResponse({"status": status, "events": received.events})
+
+
+def _group_commit(request: Request, ctx: AppContext) -> GroupCommit[Checked, Received]:
+    state = request.app.state
+    batcher = getattr(state, "tracking_group_commit", None)
+    if batcher is None:
+        batcher = state.tracking_group_commit = GroupCommit(partial(store_webhooks, ctx))
+    return batcher  # type: ignore[no-any-return]

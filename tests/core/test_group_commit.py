@@ -1,0 +1,118 @@
+"""Group commit: callers that arrive during a write share the next one, each gets its own
+answer, and a failed batch fails only its own callers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from app.core.group_commit import GroupCommit
+
+
+class Store:
+    """A blocking write that records its batches; the first one can be held open."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.hold = threading.Event()
+        self.hold.set()
+        self.entered = threading.Event()
+        self.fail_on: set[int] = set()
+
+    def write(self, items: list[int]) -> list[str]:
+        self.entered.set()
+        self.hold.wait(5)
+        self.batches.append(list(items))
+        if self.fail_on & set(items):
+            raise RuntimeError("disk full")
+        return [f"stored {i}" for i in items]
+
+
+async def _wait_for(event: threading.Event) -> None:
+    while not event.is_set():
+        await asyncio.sleep(0.001)
+
+
+def test_callers_arriving_during_a_write_share_the_next_one() -> None:
+    store = Store()
+    commit: GroupCommit[int, str] = GroupCommit(store.write)
+
+    async def scenario() -> list[str]:
+        store.hold.clear()
+        first = asyncio.create_task(commit.submit(0))
+        await _wait_for(store.entered)  # batch [0] is being written
+        rest = [asyncio.create_task(commit.submit(i)) for i in range(1, 20)]
+        await asyncio.sleep(0.01)
+        store.hold.set()
+        return await asyncio.gather(first, *rest)
+
+    results = asyncio.run(scenario())
+
+    assert results == [f"stored {i}" for i in range(20)]
+    assert store.batches == [[0], list(range(1, 20))]
+
+
+def test_an_idle_caller_is_written_at_once_and_batches_are_capped() -> None:
+    store = Store()
+    commit: GroupCommit[int, str] = GroupCommit(store.write, max_batch=8)
+
+    async def scenario() -> list[str]:
+        alone = await commit.submit(99)
+        store.hold.clear()
+        store.entered.clear()
+        first = asyncio.create_task(commit.submit(0))
+        await _wait_for(store.entered)
+        rest = [asyncio.create_task(commit.submit(i)) for i in range(1, 21)]
+        await asyncio.sleep(0.01)
+        store.hold.set()
+        return [alone, *await asyncio.gather(first, *rest)]
+
+    results = asyncio.run(scenario())
+
+    assert results[0] == "stored 99" and len(results) == 22
+    assert [len(b) for b in store.batches] == [1, 1, 8, 8, 4]
+
+
+def test_a_failed_batch_fails_its_own_callers_only() -> None:
+    store = Store()
+    store.fail_on = {3}
+    commit: GroupCommit[int, str] = GroupCommit(store.write, max_batch=4)
+
+    async def scenario() -> list[object]:
+        store.hold.clear()
+        first = asyncio.create_task(commit.submit(0))
+        await _wait_for(store.entered)
+        rest = [asyncio.create_task(commit.submit(i)) for i in range(1, 9)]
+        await asyncio.sleep(0.01)
+        store.hold.set()
+        return await asyncio.gather(first, *rest, return_exceptions=True)
+
+    results = asyncio.run(scenario())
+
+    assert store.batches == [[0], [1, 2, 3, 4], [5, 6, 7, 8]]
+    assert results[0] == "stored 0"
+    assert all(isinstance(r, RuntimeError) for r in results[1:5])
+    assert results[5:] == [f"stored {i}" for i in range(5, 9)]
+
+
+def test_a_caller_that_goes_away_does_not_cancel_its_neighbours() -> None:
+    store = Store()
+    commit: GroupCommit[int, str] = GroupCommit(store.write)
+
+    async def scenario() -> tuple[list[str], bool]:
+        store.hold.clear()
+        leaver = asyncio.create_task(commit.submit(1))
+        stayer = asyncio.create_task(commit.submit(2))
+        await _wait_for(store.entered)
+        leaver.cancel()
+        store.hold.set()
+        with pytest.raises(asyncio.CancelledError):
+            await leaver
+        return [await stayer], leaver.cancelled()
+
+    results, cancelled = asyncio.run(scenario())
+
+    assert results == ["stored 2"] and cancelled
+    assert store.batches == [[1, 2]]  # the leaver's item was still written: it was accepted
