@@ -81,6 +81,20 @@ class Settings(BaseSettings):
         description="Budget for re-reading a picking while Odoo waits on its webhook (1 s timeout "
         "on Odoo's side); past it the hint is stored and settled in the background.",
     )
+    odoo_write_settle_seconds: float = Field(
+        default=0.2,
+        ge=0,
+        le=5,
+        description="Before a drain, wait until no Odoo write has been queued for this long "
+        "(at most odoo_write_settle_max_seconds): writes arriving together then go to Odoo in "
+        "one create per kind instead of one RPC each. 0 drains at once.",
+    )
+    odoo_write_settle_max_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=30,
+        description="The longest a drain waits for writes still arriving.",
+    )
 
     poll_interval_seconds: float = Field(default=30.0, gt=0)
     poll_overlap_seconds: int = Field(

@@ -222,3 +222,31 @@ def test_batches_are_cut_without_splitting_a_record(
 
     assert env.box.rpc_calls[("ir.attachment", "create")] == 3  # 2 + 2 | 2 + 2 | 2 + 2
     assert all(len(names) == 2 for names in labels_in_odoo(env).values())
+
+
+def test_settle_waits_while_writes_keep_arriving_and_no_longer_than_allowed(env: Env) -> None:
+    """The drain's coalescing window: quiet for ``quiet`` seconds ends it, ``longest`` caps it."""
+    now = [0.0]
+    naps: list[float] = []
+    arrivals = iter(env.pickings[:3])  # a write lands during each of the first three naps
+
+    def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        now[0] += seconds
+        picking_id = next(arrivals, None)
+        if picking_id is not None:
+            with env.db.session() as session:
+                ref = f"{picking_id}:n{now[0]}"
+                queue_picking_message(session, picking_id, ref, "<p>n</p>")
+
+    env.writer.settle(quiet=0.2, longest=5.0, sleep=sleep, monotonic=lambda: now[0])
+    assert naps == [0.2] * 4  # three arrivals, then one quiet period
+
+    naps.clear()
+    arrivals = iter(env.pickings * 10)
+    env.writer.settle(quiet=0.2, longest=0.5, sleep=sleep, monotonic=lambda: now[0])
+    assert naps == pytest.approx([0.2, 0.2, 0.1])  # a steady stream: cut at ``longest``
+
+    naps.clear()
+    env.writer.settle(quiet=0.0, longest=1.0, sleep=sleep, monotonic=lambda: now[0])
+    assert naps == []  # disabled

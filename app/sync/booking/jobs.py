@@ -124,7 +124,12 @@ def drain_outbox() -> dict[str, Any]:
     if not lock.acquire():
         return {"skipped": "another drain is running"}
     try:
-        return OdooWriter(db=ctx.db, odoo=ctx.odoo).drain().to_body()
+        writer = OdooWriter(db=ctx.db, odoo=ctx.odoo)
+        writer.settle(
+            quiet=ctx.settings.odoo_write_settle_seconds,
+            longest=ctx.settings.odoo_write_settle_max_seconds,
+        )
+        return writer.drain().to_body()
     finally:
         lock.release()
 

@@ -22,6 +22,7 @@ import base64
 import html
 import json
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.core.db import Database
 from app.core.logging import correlation, get_logger
@@ -123,6 +124,33 @@ class OdooWriter:
                 "mail.activity", self._activity_values, self._record_activities
             ),
         }
+
+    def settle(
+        self,
+        *,
+        quiet: float,
+        longest: float,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Let the writes still arriving join the next drain: wait until none has been queued
+        for ``quiet`` seconds, ``longest`` at most. A lone write waits ``quiet``; a burst (a
+        release wave, a tracking storm) is drained in a few large waves, each kind in one
+        ``create``, instead of one RPC per write as each commit wakes the drain."""
+        if quiet <= 0 or longest <= 0:
+            return
+        deadline = monotonic() + longest
+        newest = self._newest_queued()
+        while (left := deadline - monotonic()) > 0:
+            sleep(min(quiet, left))
+            latest = self._newest_queued()
+            if latest == newest:
+                return
+            newest = latest
+
+    def _newest_queued(self) -> int | None:
+        with self.db.session() as session:
+            return session.scalar(select(func.max(OutboxRow.id)))
 
     def drain(self, *, limit: int = 500, max_passes: int = 20) -> DrainReport:
         """Apply due writes; repeat while a pass made progress (writes queued meanwhile)."""
