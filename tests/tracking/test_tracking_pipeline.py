@@ -186,8 +186,9 @@ def test_ten_megabyte_body_is_refused(tenv: TrackEnv) -> None:
     assert count(tenv, WebhookInboxRow) == 0
 
 
-def test_unknown_source_is_404(tenv: TrackEnv) -> None:
-    response = post(tenv, b"{}", source="nosuchcarrier")
+@pytest.mark.parametrize("source", ["nosuchcarrier", "Not-A-Source", "x" * 33])
+def test_unknown_source_is_404(tenv: TrackEnv, source: str) -> None:
+    response = post(tenv, b"{}", source=source)
     assert response.status_code == 404
     assert response.json()["code"] == "unknown_webhook_source"
 
