@@ -44,10 +44,10 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.add_middleware(AuthChallengeMiddleware)
     app.add_middleware(CorrelationMiddleware)
     install_error_handlers(app)
+    app.include_router(tracking_router.router)  # first: the busiest route is matched at once
     app.include_router(health.router)
     app.include_router(intake_router.router)
     app.include_router(shipments.router)
-    app.include_router(tracking_router.router)
     app.include_router(triage_router.router)
     app.include_router(alerts_router.router)
     app.include_router(models_router)
