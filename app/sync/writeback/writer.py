@@ -230,22 +230,37 @@ class OdooWriter:
         return self._apply_claimed(claimed)
 
     def _claim_group(self, row_ids: list[int]) -> _Claimed | None:
+        return self._claim_groups([row_ids])[0]
+
+    def _claim_groups(self, groups: list[list[int]]) -> list[_Claimed | None]:
+        """Take the rows of many writes in one statement (a group whose rows another drainer
+        holds comes back None): pending rows, or rows in flight whose lease expired (a drainer
+        died mid-write — the retry check then looks in Odoo before writing again)."""
         now = self.clock()
+        wanted = [row_id for group in groups for row_id in group]
         with self.db.session() as session:
-            claimed = [i for i in row_ids if self._claim(session, i, now)]
-            rows = [r for r in (session.get(OutboxRow, i) for i in claimed) if r is not None]
-            if not rows:
-                return None
-            payloads = [dict(r.payload) for r in rows]
-            return _Claimed(
-                kind=rows[0].kind,
-                attempts=max(r.attempts for r in rows),
-                payload=_merge(payloads),
-                slas=[p["sla"] for p in payloads if isinstance(p.get("sla"), dict)],
-                cid=rows[0].correlation_id,
-                created=[r.created_at for r in rows],
-                ids=[r.id for r in rows],
+            taken = set(
+                session.scalars(
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.id.in_(wanted),
+                        OutboxRow.available_at <= now,
+                        OutboxRow.status.in_(("pending", "in_flight")),
+                    )
+                    .values(
+                        status="in_flight",
+                        attempts=OutboxRow.attempts + 1,
+                        available_at=now + CLAIM_LEASE,
+                    )
+                    .returning(OutboxRow.id)
+                    .execution_options(synchronize_session=False)
+                )
             )
+            rows = {
+                r.id: r
+                for r in session.scalars(select(OutboxRow).where(OutboxRow.id.in_(list(taken))))
+            }
+            return [_claimed([rows[i] for i in group if i in rows]) for group in groups]
 
     def _apply_claimed(self, c: _Claimed) -> str:
         with correlation(c.cid):
@@ -258,17 +273,21 @@ class OdooWriter:
             self._mark_sent(c)
             return "applied"
 
-    def _mark_sent(self, c: _Claimed) -> None:
+    def _mark_sent(self, *claims: _Claimed) -> None:
+        now = self.clock()
         with self.db.session() as session:
-            for row_id in c.ids:
-                row = session.get(OutboxRow, row_id)
-                if row is not None:
-                    row.status, row.sent_at, row.last_error = "sent", self.clock(), None
-        for moment in c.created:
-            OUTBOX_APPLIED.labels(c.kind, "sent").inc()
-            OUTBOX_LAG.labels(c.kind).observe((self.clock() - moment).total_seconds())
-        for sla in c.slas:
-            observe_sla(sla, self.clock())
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_([row_id for c in claims for row_id in c.ids]))
+                .values(status="sent", sent_at=now, last_error=None)
+                .execution_options(synchronize_session=False)
+            )
+        for c in claims:
+            for moment in c.created:
+                OUTBOX_APPLIED.labels(c.kind, "sent").inc()
+                OUTBOX_LAG.labels(c.kind).observe((now - moment).total_seconds())
+            for sla in c.slas:
+                observe_sla(sla, now)
 
     def _apply_batch(self, batch: _CreateBatch, groups: list[list[int]]) -> list[str]:
         """First attempts of many records' writes of one kind as ``create`` calls of at most
@@ -276,7 +295,7 @@ class OdooWriter:
         call left nothing behind and each of its records then writes alone (the one at fault
         is told apart); a call that failed in transit may have landed, so its records retry
         later through the path that looks in Odoo first (as every later attempt does)."""
-        claims = [self._claim_group(g) for g in groups]
+        claims = self._claim_groups(groups)
         outcomes = ["" if c is not None else "skipped" for c in claims]
         fresh = [(i, c) for i, c in enumerate(claims) if c is not None and c.attempts == 1]
         if len(fresh) > 1:
@@ -311,27 +330,9 @@ class OdooWriter:
         except OdooError:
             return  # nothing was created: each record on its own, by the caller
         batch.record([(key, new_id) for (key, _), new_id in zip(keyed, created, strict=True)])
-        for i, c, _ in chunk:
-            self._mark_sent(c)
+        self._mark_sent(*(c for _, c, _ in chunk))
+        for i, _, _ in chunk:
             outcomes[i] = "applied"
-
-    @staticmethod
-    def _claim(session: Any, row_id: int, now: datetime) -> bool:
-        """Atomically take a row: pending, or in flight with an expired lease (a drainer died
-        mid-write — the retry check then looks in Odoo before writing again)."""
-        result = session.execute(
-            update(OutboxRow)
-            .where(
-                OutboxRow.id == row_id,
-                OutboxRow.available_at <= now,
-                OutboxRow.status.in_(("pending", "in_flight")),
-            )
-            .values(
-                status="in_flight", attempts=OutboxRow.attempts + 1, available_at=now + CLAIM_LEASE
-            )
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)
 
     def _after_failure(
         self, row_ids: list[int], attempts: int, exc: OdooError, *, retryable: bool
@@ -578,6 +579,22 @@ def observe_sla(sla: dict[str, Any], now: datetime) -> None:
     # A carrier clock ahead of ours gives a negative span: count it as no wait at all.
     histogram.labels(str(sla.get("carrier") or "unknown")).observe(
         max(0.0, (now - since).total_seconds())
+    )
+
+
+def _claimed(rows: list[OutboxRow]) -> _Claimed | None:
+    """One write from the claimed rows of a group (several chatter messages become one)."""
+    if not rows:
+        return None
+    payloads = [dict(r.payload) for r in rows]
+    return _Claimed(
+        kind=rows[0].kind,
+        attempts=max(r.attempts for r in rows),
+        payload=_merge(payloads),
+        slas=[p["sla"] for p in payloads if isinstance(p.get("sla"), dict)],
+        cid=rows[0].correlation_id,
+        created=[r.created_at for r in rows],
+        ids=[r.id for r in rows],
     )
 
 
