@@ -101,11 +101,25 @@ class EventLog:
                 entries = list(_entries(response))
                 if not entries:
                     break
-                for entry in entries:
-                    handler(entry)
-                    self.conn.xack(self.stream, group, entry.id)
-                    handled += 1
+                handled += self._handle_batch(group, handler, entries)
         return handled
+
+    def _handle_batch(self, group: str, handler: Handler, entries: list[Entry]) -> int:
+        """Handle a batch and acknowledge what was handled in one XACK — also when a handler
+        raises part-way, so only the failed entry and those after it come back. A handler with
+        a ``prepare(entries)`` method sees the batch first (to read in bulk what it needs)."""
+        prepare = getattr(handler, "prepare", None)
+        if prepare is not None:
+            prepare(entries)
+        done: list[str] = []
+        try:
+            for entry in entries:
+                handler(entry)
+                done.append(entry.id)
+        finally:
+            if done:
+                self.conn.xack(self.stream, group, *done)
+        return len(done)
 
     def claim_orphans(self, group: str, consumer: str, *, min_idle_ms: int) -> int:
         """Move entries idle in other consumers' pending lists to ``consumer`` (XAUTOCLAIM);

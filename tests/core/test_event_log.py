@@ -52,3 +52,37 @@ def test_a_batch_is_appended_in_order_with_one_id_per_entry(
     log.consume("reader", "host-1", lambda entry: seen.append(entry.data["n"]))
     assert seen == [0, 1, 2, 3]
     redis_conn.delete(log.stream)
+
+
+def test_a_handler_failing_mid_batch_leaves_only_the_rest_unacked(
+    redis_conn: redis_lib.Redis,
+) -> None:
+    """One XACK per batch, but never for an entry that was not handled."""
+    log = EventLog(redis_conn, stream="waybill:test:midbatch")
+    for n in range(6):
+        log.publish("tracking.event", {"n": n})
+
+    class Handler:
+        def __init__(self, fail_on: int | None) -> None:
+            self.fail_on = fail_on
+            self.batches: list[list[int]] = []
+            self.seen: list[int] = []
+
+        def prepare(self, entries: list[Entry]) -> None:
+            self.batches.append([e.data["n"] for e in entries])
+
+        def __call__(self, entry: Entry) -> None:
+            if entry.data["n"] == self.fail_on:
+                raise RuntimeError("database down")
+            self.seen.append(entry.data["n"])
+
+    failing = Handler(fail_on=3)
+    with pytest.raises(RuntimeError):
+        log.consume("projector", "host-1", failing)
+    assert failing.batches == [[0, 1, 2, 3, 4, 5]] and failing.seen == [0, 1, 2]
+    assert redis_conn.xpending(log.stream, "projector")["pending"] == 3
+
+    healed = Handler(fail_on=None)
+    assert log.consume("projector", "host-1", healed) == 3  # its own unacked entries first
+    assert healed.seen == [3, 4, 5]
+    assert redis_conn.xpending(log.stream, "projector")["pending"] == 0

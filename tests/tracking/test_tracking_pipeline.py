@@ -19,7 +19,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from track_env import TrackEnv, wait_until
 
-from app.core.events import EventLog
+from app.core.events import Entry, EventLog
 from app.models import ExceptionCategory, TrackingEvent, TrackingStatus
 from app.store.tables import ParcelRow, ShipmentRow, TrackingEventRow, WebhookInboxRow
 from app.sync.tracking.ingest import event_payload
@@ -161,6 +161,33 @@ def test_concurrent_webhooks_are_all_acknowledged_and_stored(tenv: TrackEnv) -> 
         t.join()
     assert answers == [(200, "accepted")] * len(bodies)
     assert count(tenv, WebhookInboxRow) == len(bodies)
+
+
+def test_events_known_before_a_batch_cost_no_transaction(
+    tenv: TrackEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole-history webhook repeats stored events: the projector reads which ones in one
+    query per batch and answers those without opening a transaction each."""
+    _, _, number = tenv.booked_shipment()
+    event = TrackingEvent(
+        carrier="easypost",
+        tracking_number=number,
+        occurred_at=datetime.now(UTC),
+        status=TrackingStatus.IN_TRANSIT,
+        raw_description="Arrived at facility",
+    )
+    data = event_payload(event, source="test", inbox_id=None)
+    assert build_projector(tenv.ctx).project(data)
+
+    projector = build_projector(tenv.ctx)
+    entries = [Entry(id=f"1-{n}", type="tracking.event", data=data) for n in range(3)]
+    projector.prepare(entries)
+
+    def no_session() -> Any:
+        raise AssertionError("a known event opened a transaction")
+
+    monkeypatch.setattr(projector.db, "session", no_session)
+    assert [projector.project(e.data) for e in entries] == [False, False, False]
 
 
 @pytest.mark.parametrize(
