@@ -250,3 +250,29 @@ def test_settle_waits_while_writes_keep_arriving_and_no_longer_than_allowed(env:
     naps.clear()
     env.writer.settle(quiet=0.0, longest=1.0, sleep=sleep, monotonic=lambda: now[0])
     assert naps == []  # disabled
+
+
+@pytest.mark.parametrize("chase", [True, False])
+def test_a_settled_drain_works_off_its_backlog_and_leaves_newer_writes_to_the_next_run(
+    env: Env, monkeypatch: pytest.MonkeyPatch, chase: bool
+) -> None:
+    with env.db.session() as session:
+        for picking_id in env.pickings[:5]:
+            queue_picking_message(session, picking_id, f"{picking_id}:a", "<p>a</p>")
+    waves: list[int] = []
+    apply_wave = env.writer._apply_wave
+
+    def wave(groups: list[list[int]], kinds: dict[int, str]) -> list[str]:
+        waves.append(len(groups))
+        if len(waves) == 2:  # a write queued while the second pass runs
+            with env.db.session() as session:
+                queue_picking_message(session, env.pickings[5], "late", "<p>late</p>")
+        return apply_wave(groups, kinds)
+
+    monkeypatch.setattr(env.writer, "_apply_wave", wave)
+
+    report = env.writer.drain(limit=3, chase_new_writes=chase)
+
+    # 3 rows (a full page: more may wait), then 2 — and the late one only when chasing
+    assert waves == ([3, 2, 1] if chase else [3, 2])
+    assert report.applied == (6 if chase else 5)

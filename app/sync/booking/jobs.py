@@ -129,7 +129,8 @@ def drain_outbox() -> dict[str, Any]:
             quiet=ctx.settings.odoo_write_settle_seconds,
             longest=ctx.settings.odoo_write_settle_max_seconds,
         )
-        return writer.drain().to_body()
+        # Writes queued meanwhile trigger the follow-up run, which settles again first.
+        return writer.drain(chase_new_writes=False).to_body()
     finally:
         lock.release()
 

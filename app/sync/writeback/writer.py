@@ -152,13 +152,19 @@ class OdooWriter:
         with self.db.session() as session:
             return session.scalar(select(func.max(OutboxRow.id)))
 
-    def drain(self, *, limit: int = 500, max_passes: int = 20) -> DrainReport:
-        """Apply due writes; repeat while a pass made progress (writes queued meanwhile)."""
+    def drain(
+        self, *, limit: int = 500, max_passes: int = 20, chase_new_writes: bool = True
+    ) -> DrainReport:
+        """Apply due writes; repeat while a pass made progress (writes queued meanwhile).
+
+        ``chase_new_writes=False`` repeats only while a pass found ``limit`` rows (a backlog):
+        writes queued during the drain are left to the run their enqueue triggered, which
+        settles first and so sends them in larger waves (``drain_outbox``)."""
         report = DrainReport()
         self._rpcs = 0
         for _ in range(max_passes):
             applied_before = report.applied
-            due = self._due(limit)
+            due, backlog = self._due(limit)
             kinds = {row_id: kind for rows in due.values() for row_id, kind in rows}
             pending = [(aggregate, deque(_coalesce(rows))) for aggregate, rows in due.items()]
             while pending:  # waves: the next write of every record that is still unblocked
@@ -174,7 +180,7 @@ class OdooWriter:
                     elif queue:
                         still.append((aggregate, queue))
                 pending = still
-            if report.applied == applied_before:
+            if report.applied == applied_before or not (chase_new_writes or backlog):
                 break
         report.rpcs = self._rpcs
         return report
@@ -201,8 +207,9 @@ class OdooWriter:
             outcomes[i] = outcome
         return outcomes
 
-    def _due(self, limit: int) -> OrderedDict[str, list[tuple[int, str]]]:
-        """Pending rows by aggregate; an aggregate whose oldest row is not due waits whole."""
+    def _due(self, limit: int) -> tuple[OrderedDict[str, list[tuple[int, str]]], bool]:
+        """Pending rows by aggregate (an aggregate whose oldest row is not due waits whole),
+        and whether there were ``limit`` rows or more."""
         now = self.clock()
         with self.db.session() as session:
             rows = session.execute(
@@ -220,7 +227,7 @@ class OdooWriter:
                 waiting.add(aggregate)
                 continue
             grouped.setdefault(aggregate, []).append((row_id, kind))
-        return grouped
+        return grouped, len(rows) >= limit
 
     def _apply_group(self, row_ids: list[int]) -> str:
         """Apply one write, or several chatter messages of one record as a single post."""
