@@ -35,20 +35,25 @@ async def _wait_for(event: threading.Event) -> None:
         await asyncio.sleep(0.001)
 
 
+async def _during_a_write(
+    commit: GroupCommit[int, str], store: Store, first: int, rest: range
+) -> list[object]:
+    """Submit ``first``, hold its write open while ``rest`` arrive, then let everything run."""
+    store.hold.clear()
+    store.entered.clear()
+    head = asyncio.create_task(commit.submit(first))
+    await _wait_for(store.entered)
+    tail = [asyncio.create_task(commit.submit(i)) for i in rest]
+    await asyncio.sleep(0.01)
+    store.hold.set()
+    return await asyncio.gather(head, *tail, return_exceptions=True)
+
+
 def test_callers_arriving_during_a_write_share_the_next_one() -> None:
     store = Store()
     commit: GroupCommit[int, str] = GroupCommit(store.write)
 
-    async def scenario() -> list[str]:
-        store.hold.clear()
-        first = asyncio.create_task(commit.submit(0))
-        await _wait_for(store.entered)  # batch [0] is being written
-        rest = [asyncio.create_task(commit.submit(i)) for i in range(1, 20)]
-        await asyncio.sleep(0.01)
-        store.hold.set()
-        return await asyncio.gather(first, *rest)
-
-    results = asyncio.run(scenario())
+    results = asyncio.run(_during_a_write(commit, store, 0, range(1, 20)))
 
     assert results == [f"stored {i}" for i in range(20)]
     assert store.batches == [[0], list(range(1, 20))]
@@ -58,16 +63,9 @@ def test_an_idle_caller_is_written_at_once_and_batches_are_capped() -> None:
     store = Store()
     commit: GroupCommit[int, str] = GroupCommit(store.write, max_batch=8)
 
-    async def scenario() -> list[str]:
+    async def scenario() -> list[object]:
         alone = await commit.submit(99)
-        store.hold.clear()
-        store.entered.clear()
-        first = asyncio.create_task(commit.submit(0))
-        await _wait_for(store.entered)
-        rest = [asyncio.create_task(commit.submit(i)) for i in range(1, 21)]
-        await asyncio.sleep(0.01)
-        store.hold.set()
-        return [alone, *await asyncio.gather(first, *rest)]
+        return [alone, *await _during_a_write(commit, store, 0, range(1, 21))]
 
     results = asyncio.run(scenario())
 
@@ -80,16 +78,7 @@ def test_a_failed_batch_fails_its_own_callers_only() -> None:
     store.fail_on = {3}
     commit: GroupCommit[int, str] = GroupCommit(store.write, max_batch=4)
 
-    async def scenario() -> list[object]:
-        store.hold.clear()
-        first = asyncio.create_task(commit.submit(0))
-        await _wait_for(store.entered)
-        rest = [asyncio.create_task(commit.submit(i)) for i in range(1, 9)]
-        await asyncio.sleep(0.01)
-        store.hold.set()
-        return await asyncio.gather(first, *rest, return_exceptions=True)
-
-    results = asyncio.run(scenario())
+    results = asyncio.run(_during_a_write(commit, store, 0, range(1, 9)))
 
     assert store.batches == [[0], [1, 2, 3, 4], [5, 6, 7, 8]]
     assert results[0] == "stored 0"

@@ -581,34 +581,17 @@ class OdooClient:
 
     # --- activities ----------------------------------------------------------------------
 
-    def schedule_activity(
-        self,
-        res_model: str,
-        res_id: int,
-        *,
-        summary: str,
-        note_html: str,
-        activity_type_xmlid: str = "mail.mail_activity_data_todo",
-        user_id: int | None = None,
-        date_deadline: dt.date | str | None = None,
-    ) -> int:
+    def schedule_activity(self, res_model: str, res_id: int, **fields: Any) -> int:
         """Create a ``mail.activity`` on a record; returns its id.
 
         ``mail.activity.create`` rather than ``activity_schedule``, whose recordset result
         cannot be returned over RPC in 17.0/18.0 (§3.4). ``res_model_id`` is required in 17/18
         (§2.7); when ``ir.model`` is not readable we let ``default_get`` fill it from
         ``context['default_res_model']``, which runs as sudo (§2.7, §2.10). ``user_id`` and
-        ``date_deadline`` default to the current user and today on Odoo's side.
+        ``date_deadline`` default to the current user and today on Odoo's side. The keyword
+        arguments are :meth:`activity_values`'s (``summary``, ``note_html``, …).
         """
-        vals, context = self.activity_values(
-            res_model,
-            res_id,
-            summary=summary,
-            note_html=note_html,
-            activity_type_xmlid=activity_type_xmlid,
-            user_id=user_id,
-            date_deadline=date_deadline,
-        )
+        vals, context = self.activity_values(res_model, res_id, **fields)
         return self.create("mail.activity", [vals], context=context)[0]
 
     def activity_values(
@@ -622,9 +605,9 @@ class OdooClient:
         user_id: int | None = None,
         date_deadline: dt.date | str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """The ``mail.activity`` values of :meth:`schedule_activity` and the context to create
-        them with, so that many records' activities can go in one ``create``: activities on
-        one model share the context."""
+        """The ``mail.activity`` values and the context to create them with (what
+        :meth:`schedule_activity` sends, for the same keyword arguments), so that many records'
+        activities can go in one ``create``: activities on one model share the context."""
         vals: dict[str, Any] = {
             "res_id": int(res_id),
             "activity_type_id": self.xmlid_to_res_id(activity_type_xmlid),
