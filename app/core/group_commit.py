@@ -23,14 +23,23 @@ class GroupCommit(Generic[Item, Result]):
     """Feed items from coroutines to ``write`` (blocking; run in a worker thread) in batches.
 
     ``write`` takes a list and returns one result per item, in order. One batch is in flight at
-    a time per instance — an instance belongs to one event loop (one API process).
+    a time per instance — an instance belongs to one event loop (one API process). A batch holds
+    at most ``max_batch`` items and, when ``size`` is given, at most ``max_bytes`` of them (but
+    always at least one item), so a burst of large bodies does not become one huge statement.
     """
 
     def __init__(
-        self, write: Callable[[list[Item]], list[Result]], *, max_batch: int = 256
+        self,
+        write: Callable[[list[Item]], list[Result]],
+        *,
+        max_batch: int = 256,
+        max_bytes: int = 8 * 1024 * 1024,
+        size: Callable[[Item], int] | None = None,
     ) -> None:
         self._write = write
         self._max_batch = max_batch
+        self._max_bytes = max_bytes
+        self._size = size
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -48,8 +57,7 @@ class GroupCommit(Generic[Item, Result]):
 
     async def _flush(self) -> None:
         while self._waiting:
-            batch = self._waiting[: self._max_batch]
-            del self._waiting[: self._max_batch]
+            batch = self._next_batch()
             try:
                 results = await run_in_threadpool(self._write, [item for item, _ in batch])
             except Exception as exc:  # every caller of the batch hears why it was not stored
@@ -60,3 +68,14 @@ class GroupCommit(Generic[Item, Result]):
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+    def _next_batch(self) -> list[tuple[Item, asyncio.Future[Result]]]:
+        count, total = 0, 0
+        for item, _ in self._waiting[: self._max_batch]:
+            weight = self._size(item) if self._size is not None else 0
+            if count and total + weight > self._max_bytes:
+                break
+            count, total = count + 1, total + weight
+        batch = self._waiting[:count]
+        del self._waiting[:count]
+        return batch

@@ -105,3 +105,24 @@ def test_a_caller_that_goes_away_does_not_cancel_its_neighbours() -> None:
 
     assert results == ["stored 2"] and cancelled
     assert store.batches == [[1, 2]]  # the leaver's item was still written: it was accepted
+
+
+def test_a_batch_is_also_capped_by_size_but_never_empty() -> None:
+    store = Store()
+    commit: GroupCommit[int, str] = GroupCommit(store.write, max_bytes=10, size=lambda item: item)
+
+    results = asyncio.run(_during_a_write(commit, store, 1, range(2, 8)))
+
+    assert results == [f"stored {i}" for i in range(1, 8)]
+    # weights 2+3+4 fit in 10; 5 alone; 6 alone; 7 alone (each over half the cap)
+    assert store.batches == [[1], [2, 3, 4], [5], [6], [7]]
+
+
+def test_an_item_larger_than_the_cap_still_goes_alone() -> None:
+    store = Store()
+    commit: GroupCommit[int, str] = GroupCommit(store.write, max_bytes=3, size=lambda item: item)
+
+    results = asyncio.run(_during_a_write(commit, store, 9, range(1, 3)))
+
+    assert results == ["stored 9", "stored 1", "stored 2"]
+    assert store.batches == [[9], [1, 2]]

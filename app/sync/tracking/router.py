@@ -71,5 +71,7 @@ def _group_commit(request: Request, ctx: AppContext) -> GroupCommit[Checked, Rec
     state = request.app.state
     batcher = getattr(state, "tracking_group_commit", None)
     if batcher is None:
-        batcher = state.tracking_group_commit = GroupCommit(partial(store_webhooks, ctx))
+        batcher = state.tracking_group_commit = GroupCommit(
+            partial(store_webhooks, ctx), size=lambda checked: len(checked.body)
+        )
     return batcher  # type: ignore[no-any-return]
