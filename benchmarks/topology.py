@@ -72,6 +72,7 @@ class Topology:
     api_workers: int = 2
     job_workers: int = 8
     fork_per_job: bool = True
+    worker_nice: int = 0
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -79,13 +80,16 @@ class Topology:
             "api_workers": self.api_workers,
             "job_workers": self.job_workers,
             "fork_per_job": self.fork_per_job,
+            "worker_nice": self.worker_nice,
         }
 
     def worker_env(self, env: dict[str, str]) -> dict[str, str]:
-        """``env`` for the job workers: with ``--no-fork``, jobs run in the worker process."""
-        if self.fork_per_job:
-            return env
-        return {**env, "WAYBILL_WORKER_FORK_PER_JOB": "false"}
+        """``env`` for the job workers: with ``--no-fork``, jobs run in the worker process;
+        ``--worker-nice N`` lowers their CPU priority (``WAYBILL_WORKER_NICE``)."""
+        extra = {} if self.fork_per_job else {"WAYBILL_WORKER_FORK_PER_JOB": "false"}
+        if self.worker_nice:
+            extra["WAYBILL_WORKER_NICE"] = str(self.worker_nice)
+        return {**env, **extra}
 
 
 def add_topology_options(parser: argparse.ArgumentParser) -> None:
@@ -107,6 +111,12 @@ def add_topology_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run the workers as `waybill worker --no-fork` (jobs in the worker process)",
     )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=0,
+        help="lower the job workers' CPU priority by N (WAYBILL_WORKER_NICE)",
+    )
 
 
 def topology_from_args(args: argparse.Namespace) -> Topology | None:
@@ -116,6 +126,7 @@ def topology_from_args(args: argparse.Namespace) -> Topology | None:
         api_workers=max(1, args.api_workers),
         job_workers=max(1, args.job_workers),
         fork_per_job=not args.no_fork,
+        worker_nice=args.worker_nice,
     )
 
 

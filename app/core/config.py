@@ -233,6 +233,14 @@ class Settings(BaseSettings):
     worker_maintenance_seconds: int = Field(
         default=60, ge=1, description="How often a worker recovers abandoned jobs."
     )
+    worker_nice: int = Field(
+        default=0,
+        ge=0,
+        le=19,
+        description="Lower the worker's CPU priority by this much (os.nice). Where workers share "
+        "cores with the API, projection and bookings then yield to acknowledging webhooks and "
+        "catch up after a burst; on their own machines leave it at 0.",
+    )
     worker_fork_per_job: bool = Field(
         default=True,
         description="Run each job in a forked work-horse (isolated; RQ's default). False runs "

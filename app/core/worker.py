@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import signal
 import threading
 from typing import Any
@@ -180,6 +181,8 @@ def work_from_settings(
             "inside the API process)"
         )
         return 2
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)  # inherited by forked work-horses
     preload()
     preload_carriers(settings)
     ctx = get_context()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 
 def slow(marker: str, seconds: float) -> str:
-    """Leaves ``<marker>.started`` (holding the running process's id) at once and
-    ``<marker>.done`` when it ends normally."""
-    Path(f"{marker}.started").write_text(str(os.getpid()))
+    """Leaves ``<marker>.started`` (holding the running process's id and CPU niceness) at once
+    and ``<marker>.done`` when it ends normally."""
+    Path(f"{marker}.started").write_text(f"{os.getpid()} {os.nice(0)}")
     time.sleep(seconds)
     Path(f"{marker}.done").write_text("1")
     return marker

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -38,12 +39,14 @@ def test_sigterm_lets_the_worker_finish_its_job_and_take_no_other(
         redis_url=redis_server.url,
         database_url=f"sqlite:///{tmp_path / 'w.db'}",
         worker_fork_per_job=fork_per_job,
+        worker_nice="3",
     )
     worker = Process(["app.core.worker", "shutdown"], env, tmp_path / "worker.log")
     processes.append(worker)
     assert wait_for(lambda: (tmp_path / "a.started").exists(), 60), worker.output()
-    job_pid = int((tmp_path / "a.started").read_text())
+    job_pid, job_nice = map(int, (tmp_path / "a.started").read_text().split())
     assert (job_pid == worker.pid) == (fork_per_job == "false")  # a horse, or the worker itself
+    assert job_nice == os.nice(0) + 3  # WAYBILL_WORKER_NICE, inherited by a horse too
 
     worker.signal(signal.SIGTERM)
 
