@@ -188,6 +188,13 @@ class Settings(BaseSettings):
     )
 
     webhook_max_body_bytes: int = Field(default=256 * 1024, gt=0)
+    webhook_queue_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Webhook bodies an API process holds while they wait for the next write; "
+        "past it a sender gets 503 with Retry-After (carriers retry) instead of the process "
+        "growing without bound.",
+    )
     odoo_webhook_token: SecretStr = SecretStr("sandbox-key")
 
     api_key_pepper: SecretStr = Field(

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from app.core.group_commit import GroupCommit
+from app.core.group_commit import GroupCommit, GroupCommitFull
 
 
 class Store:
@@ -126,3 +126,26 @@ def test_an_item_larger_than_the_cap_still_goes_alone() -> None:
 
     assert results == ["stored 9", "stored 1", "stored 2"]
     assert store.batches == [[9], [1, 2]]
+
+
+def test_what_waits_is_bounded_but_a_lone_caller_is_never_refused() -> None:
+    store = Store()
+    commit: GroupCommit[int, str] = GroupCommit(
+        store.write, max_waiting_bytes=10, size=lambda item: item
+    )
+
+    async def scenario() -> tuple[list[object], str]:
+        store.hold.clear()
+        head = asyncio.create_task(commit.submit(50))  # over the bound, but nothing waits
+        await _wait_for(store.entered)  # ... and it is being written, not waiting
+        waiting = [asyncio.create_task(commit.submit(i)) for i in (4, 5, 3)]  # 4 + 5 fit; 3 not
+        await asyncio.sleep(0.01)
+        store.hold.set()
+        results = await asyncio.gather(head, *waiting, return_exceptions=True)
+        return results, await commit.submit(7)  # room again once the batch was taken
+
+    results, later = asyncio.run(scenario())
+
+    assert results[:3] == ["stored 50", "stored 4", "stored 5"]
+    assert isinstance(results[3], GroupCommitFull)
+    assert later == "stored 7" and store.batches == [[50], [4, 5], [7]]

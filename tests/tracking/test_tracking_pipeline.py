@@ -206,6 +206,26 @@ def test_forged_and_garbage_bodies(
     assert count(tenv, WebhookInboxRow) == 0
 
 
+def test_a_full_intake_queue_answers_503_with_retry_after(
+    tenv: TrackEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shed, not lost: nothing is stored and the carrier is told when to come back."""
+    from app.core.group_commit import GroupCommit, GroupCommitFull
+
+    _, _, number = tenv.booked_shipment()
+    body = tracker_event(tenv, number)
+
+    async def full(self: object, item: object) -> object:
+        raise GroupCommitFull("64 MiB already wait")
+
+    monkeypatch.setattr(GroupCommit, "submit", full)
+    response = post(tenv, body)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["code"] == "intake_busy"
+    assert count(tenv, WebhookInboxRow) == 0
+
+
 def test_ten_megabyte_body_is_refused(tenv: TrackEnv) -> None:
     body = b'{"x": "' + b"a" * (10 * 1024 * 1024) + b'"}'
     response = post(tenv, body, signature="hmac-sha256-hex=00")

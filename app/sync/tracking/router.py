@@ -8,9 +8,10 @@ from functools import partial
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from app.api.errors import error_response
 from app.core.context import AppContext
 from app.core.errors import NotFound, WaybillError
-from app.core.group_commit import GroupCommit
+from app.core.group_commit import GroupCommit, GroupCommitFull
 from app.core.logging import get_logger
 from app.sync.intake.router import read_limited
 from app.sync.tracking.ingest import Checked, Received
@@ -32,6 +33,7 @@ SOURCE = re.compile(r"[a-z0-9_]{1,32}")
         401: {"description": "Missing or wrong signature"},
         404: {"description": "Unknown source"},
         413: {"description": "Body too large"},
+        503: {"description": "Too many webhooks waiting to be stored; retry (Retry-After)"},
     },
     # The path parameter is read from the request rather than declared: on the busiest route
     # FastAPI's dependency and parameter validation cost more than the webhook's own work
@@ -62,7 +64,16 @@ async def tracking_webhook(request: Request) -> JSONResponse:
         WEBHOOKS_RECEIVED.labels(source, exc.code).inc()
         log.warning("tracking_webhook_rejected", source=source, code=exc.code)
         raise
-    received = await _group_commit(request, ctx).submit(checked)
+    try:
+        received = await _group_commit(request, ctx).submit(checked)
+    except GroupCommitFull:
+        WEBHOOKS_RECEIVED.labels(source, "intake_busy").inc()
+        log.warning("tracking_webhook_shed", source=source)
+        busy = error_response(
+            503, "intake_busy", "too many webhooks are waiting to be stored; retry shortly"
+        )
+        busy.headers["Retry-After"] = "1"
+        return busy
     status = "duplicate" if received.duplicate else "accepted"
     return JSONResponse({"status": status, "events": received.events})
 
@@ -72,6 +83,8 @@ def _group_commit(request: Request, ctx: AppContext) -> GroupCommit[Checked, Rec
     batcher = getattr(state, "tracking_group_commit", None)
     if batcher is None:
         batcher = state.tracking_group_commit = GroupCommit(
-            partial(store_webhooks, ctx), size=lambda checked: len(checked.body)
+            partial(store_webhooks, ctx),
+            size=lambda checked: len(checked.body),
+            max_waiting_bytes=ctx.settings.webhook_queue_max_bytes,
         )
     return batcher  # type: ignore[no-any-return]
