@@ -84,9 +84,6 @@ class TrackingIngest:
         self.sources = sources
         self.events = events
 
-    def receive(self, source: str, headers: Mapping[str, str], body: bytes) -> Received:
-        return self.store([self.check(source, headers, body)])[0]
-
     def check(self, source: str, headers: Mapping[str, str], body: bytes) -> Checked:
         """Verify and parse one body; raises the 4xx a sender must see for its own request."""
         verified = self.sources.verify(source, headers, body)

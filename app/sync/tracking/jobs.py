@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -45,13 +44,6 @@ def tracking_ingest(ctx: AppContext) -> TrackingIngest:
     if ingest is None or ingest.sources.directory is not carrier_directory(ctx):
         ingest = ctx.extras["tracking_ingest"] = build_ingest(ctx)
     return ingest  # type: ignore[no-any-return]
-
-
-def accept_webhook(
-    ctx: AppContext, source: str, headers: Mapping[str, str], body: bytes
-) -> Received:
-    """Check, store and trigger one webhook (blocking); the API batches with ``store_webhooks``."""
-    return store_webhooks(ctx, [tracking_ingest(ctx).check(source, headers, body)])[0]
 
 
 def store_webhooks(ctx: AppContext, batch: list[Checked]) -> list[Received]:
