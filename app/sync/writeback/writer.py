@@ -537,9 +537,13 @@ class OdooWriter:
         return fn(*args, **kwargs)
 
 
+def _footed(body_html: str, ref: str) -> str:
+    """HTML footed with our reference: how a retry and the feedback sync find it in Odoo."""
+    return body_html + f"<p><small>Waybill ref {html.escape(ref)}</small></p>"
+
+
 def _note_body(payload: dict[str, Any]) -> str:
-    """A chatter note, footed with our reference: how a retry finds it in Odoo again."""
-    return payload["body_html"] + f"<p><small>Waybill ref {html.escape(payload['ref'])}</small></p>"
+    return _footed(payload["body_html"], payload["ref"])
 
 
 def _activity_fields(payload: dict[str, Any]) -> dict[str, Any]:
@@ -556,8 +560,7 @@ def _activity_fields(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _with_ref(payload: dict[str, Any]) -> str:
-    """The note, footed with our reference: how a retry and the feedback sync find it again."""
-    return payload["note_html"] + f"<p><small>Waybill ref {html.escape(payload['ref'])}</small></p>"
+    return _footed(payload["note_html"], payload["ref"])
 
 
 def _coalesce(rows: list[tuple[int, str]]) -> list[list[int]]:
