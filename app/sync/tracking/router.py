@@ -45,7 +45,7 @@ SOURCE = re.compile(r"[a-z0-9_]{1,32}")
                 "in": "path",
                 "required": True,
                 "description": "A carrier code (every account of it is tried) or a platform",
-                "schema": {"type": "string", "maxLength": 32, "pattern": "^[a-z0-9_]+$"},
+                "schema": {"type": "string", "pattern": f"^{SOURCE.pattern}$"},
             }
         ]
     },
