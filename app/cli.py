@@ -101,6 +101,7 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
+        access_log=get_settings().access_log,
         timeout_graceful_shutdown=20,
     )
 

@@ -89,11 +89,17 @@ class ResourceMeter:
     def __enter__(self) -> ResourceMeter:
         self._wall = time.perf_counter()
         self._cpu = time.process_time()
+        self._usage = resource.getrusage(resource.RUSAGE_SELF)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.wall_seconds = time.perf_counter() - self._wall
         self.cpu_seconds = time.process_time() - self._cpu
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self.system_seconds = usage.ru_stime - self._usage.ru_stime
+        self.context_switches = (usage.ru_nvcsw - self._usage.ru_nvcsw) + (
+            usage.ru_nivcsw - self._usage.ru_nivcsw
+        )
 
     def report(self) -> dict[str, Any]:
         wall = getattr(self, "wall_seconds", 0.0)
@@ -101,6 +107,10 @@ class ResourceMeter:
         return {
             "cpu_seconds": round(cpu, 2),
             "cpu_cores_used": round(cpu / wall, 2) if wall else None,
+            # Kernel time and context switches: the cost of many threads taking turns at
+            # one GIL, and of the sockets they wait on.
+            "system_cpu_seconds": round(getattr(self, "system_seconds", 0.0), 2),
+            "context_switches": getattr(self, "context_switches", 0),
             "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "threads": threading.active_count(),
             "load_average_1m": round(os.getloadavg()[0], 2),

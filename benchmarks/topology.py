@@ -54,7 +54,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 
 REPO = Path(__file__).resolve().parents[1]
 LOOPBACK = "127.0.0.1"
@@ -468,6 +468,7 @@ def _serve(target: str, workers: int, port: int, ready_dir: str) -> None:
         port=port,
         workers=workers,
         log_config=None,
+        access_log=get_settings().access_log,
         timeout_graceful_shutdown=20,
     )
 

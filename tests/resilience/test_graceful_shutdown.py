@@ -111,3 +111,36 @@ def test_in_process_worker_holds_its_lease_for_the_whole_time_limit(
     in_process.abandon_after_seconds = forked.abandon_after_seconds = 30
     assert in_process.get_heartbeat_ttl(job) == 630
     assert forked.get_heartbeat_ttl(job) == 40  # the horse heartbeats every 10 s
+
+
+@pytest.mark.parametrize("access_log", ["true", "false"])
+def test_waybill_serve_writes_access_lines_only_when_asked(
+    processes: list[Process], tmp_path: Path, access_log: str
+) -> None:
+    """``WAYBILL_ACCESS_LOG=false`` silences uvicorn's per-request line, nothing else."""
+    from processes import SPARE_PORTS, free_port
+
+    port = next(p for p in reversed(SPARE_PORTS) if free_port(p))
+    env = subprocess_env(
+        env="dev",
+        redis_url="embedded",
+        database_url=f"sqlite:///{tmp_path / 'api.db'}",
+        log_json="true",
+        access_log=access_log,
+    )
+    api = Process(["app.cli", "serve", "--port", str(port)], env, tmp_path / "api.log")
+    processes.append(api)
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    assert wait_for(up, 60, step=0.2), api.output()
+    httpx.get(f"http://127.0.0.1:{port}/health?probe=access-log", timeout=5)
+    api.signal(signal.SIGTERM)
+    api.wait(30)
+    out = api.output()
+    assert "Application startup complete" in out  # the server's own log lines stay
+    assert ("probe=access-log" in out) is (access_log == "true"), out
