@@ -280,32 +280,41 @@ def route_frame(
     """``team, priority, suggested_action`` for a batch of classified events.
 
     ``predictions`` has ``status, category, confidence, needs_review`` per row; ``events`` (same
-    index order) may carry the context columns of ``route`` (``CONTEXT_COLUMNS``). Rows that
-    route alike (same classification outcome and context) are routed once: a batch of ten
-    thousand events is a few hundred distinct routings.
+    index order) may carry the context columns of ``route`` (``CONTEXT_COLUMNS``). Team,
+    priority and action depend on the context only through its steps (order-value band, tier
+    step, days-late band), so rows are grouped by outcome and steps and each group is routed
+    once, by ``route`` itself on its first row: a batch of 100,000 events with as many
+    different order values is a few hundred routings.
     """
     n = len(predictions)
     ctx_cols = [c for c in CONTEXT_COLUMNS if events is not None and c in events.columns]
+    columns = {c: events[c].astype(object).to_numpy() for c in ctx_cols}  # type: ignore[index]
+    late = _late_days(columns, n, today)
     keys = pd.DataFrame(
         {
             "status": predictions["status"].astype(object).to_numpy(),
             "category": predictions["category"].astype(object).to_numpy(),
             "needs_review": predictions["needs_review"].astype(bool).to_numpy(),
-            **{c: events[c].astype(object).to_numpy() for c in ctx_cols},  # type: ignore[index]
+            "value_steps": _value_steps(events, columns, n),
+            "tier_steps": _per_distinct(columns.get("customer_tier"), n, _tier_steps),
+            "late_watch": np.greater_equal(
+                late, LATE_WATCH_DAYS, where=~np.isnan(late), out=np.zeros(n, bool)
+            ),
+            "late_steps": _steps_array(late, LATE_STEPS_DAYS),
         }
     )
-    codes, uniq = pd.factorize(pd.Index(list(keys.itertuples(index=False, name=None))))
+    codes, first = _groups(keys)
     routed = []
-    for key in uniq:
-        row = {c: (None if _missing(v) else v) for c, v in zip(keys.columns, key, strict=True)}
+    for i in first:
         outcome = SimpleNamespace(
-            status=row["status"],
-            category=row["category"],
-            needs_review=row["needs_review"],
+            status=keys["status"].iat[i],
+            category=None if _missing(keys["category"].iat[i]) else keys["category"].iat[i],
+            needs_review=bool(keys["needs_review"].iat[i]),
             confidence=0.0,
             explanation=[],
         )
-        r = route(outcome, {c: row[c] for c in ctx_cols}, today=today)
+        context = {c: (None if _missing(v[i]) else v[i]) for c, v in columns.items()}
+        r = route(outcome, context, today=today)
         routed.append((r.team, r.priority, r.suggested_action))
     table = np.array(routed, dtype=object).reshape(-1, 3)
     return pd.DataFrame(
@@ -313,6 +322,93 @@ def route_frame(
         columns=["team", "priority", "suggested_action"],
         index=predictions.index,
     )
+
+
+def _groups(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Group code per row, and the first row of each group."""
+    if not len(keys):
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    codes = np.zeros(len(keys), np.int64)
+    for name in keys.columns:
+        col_codes, uniques = pd.factorize(keys[name].to_numpy(), use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * len(uniques) + col_codes)  # stays below len(keys)
+    first = np.unique(codes, return_index=True)[1]
+    return codes, first
+
+
+def _steps_array(values: np.ndarray, table: tuple[tuple[float, int], ...]) -> np.ndarray:
+    """``_steps`` of every value (NaN counts as unknown: no step)."""
+    out = np.zeros(len(values), np.int64)
+    known = ~np.isnan(values)
+    for threshold, steps in table:
+        hit = np.greater_equal(values, threshold, where=known, out=np.zeros(len(values), bool))
+        out = np.where(hit, np.maximum(out, steps), out)
+    return out
+
+
+def _per_distinct(column: np.ndarray | None, n: int, fn: Any) -> np.ndarray:
+    """``fn`` of every cell (missing cells as None), evaluated once per distinct value."""
+    if column is None:
+        return np.full(n, fn(None))
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    results = [fn(None if _missing(v) else v) for v in uniques]
+    missing = fn(None)
+    return np.array([*results, missing], dtype=object)[codes] if n else np.empty(0, object)
+
+
+def _tier_steps(tier: Any) -> int:
+    return TIER_STEPS.get(str(tier or "standard").lower(), 0)
+
+
+def _value_steps(events: pd.DataFrame | None, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Order-value steps per row, as ``route`` computes them from ``value_eur``."""
+    if "order_value" not in columns:
+        return np.zeros(n, np.int64)
+    assert events is not None
+    currency = columns.get("currency")
+    factor = np.asarray(_per_distinct(currency, n, lambda c: value_eur(1.0, c)), dtype=float)
+    raw = events["order_value"]
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        values = raw.to_numpy(dtype=float, na_value=np.nan) * factor
+    else:  # text, objects: each cell as ``value_eur`` reads it
+        values = (
+            np.array(
+                [
+                    np.nan if (v := value_eur(None if _missing(o) else o, None)) is None else v
+                    for o in columns["order_value"]
+                ],
+                dtype=float,
+            )
+            * factor
+        )
+    return _steps_array(values, VALUE_STEPS_EUR)
+
+
+def _late_days(columns: dict[str, np.ndarray], n: int, today: date | None) -> np.ndarray:
+    """``days_late`` per row (NaN: unknown), each distinct cell computed once: the number in
+    ``days_late`` where there is one, else the days since ``promised_date``."""
+    late = np.full(n, np.nan)
+    if "days_late" in columns:
+        late = _as_float(_per_distinct(columns["days_late"], n, _number_or_none))
+    if "promised_date" in columns:
+        promised = _per_distinct(
+            columns["promised_date"], n, lambda p: days_late({"promised_date": p}, today)
+        )
+        late = np.where(np.isnan(late), _as_float(promised), late)
+    return late
+
+
+def _number_or_none(raw: Any) -> float | None:
+    """How ``days_late`` reads the ``days_late`` value: a number, or None to look further."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if value == value else None
+
+
+def _as_float(values: np.ndarray) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
 def _missing(value: Any) -> bool:

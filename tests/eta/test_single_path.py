@@ -228,3 +228,35 @@ def test_unusual_values_take_the_frame_path(fitted) -> None:
     assert _predict_single(shipment, [], fitted.model, None) is None
     events = [{"occurred_at": datetime(2024, 5, 2, tzinfo=UTC), "status": "in_transit", "seq": 1}]
     assert _predict_single({"ship_at": "2024-05-01"}, events, fitted.model, None) is None
+
+
+ZONES_TZ = sorted(
+    {*eta_single.COUNTRY_TZ.values(), *eta_single.ZONE_TZ.values(), eta_single.DEFAULT_TZ}
+)
+
+
+@SETTINGS
+@given(
+    at=instants(),
+    nanos=st.integers(0, 999_999_999),
+    tz=st.sampled_from(ZONES_TZ),
+    unit=st.sampled_from(["s", "ms", "us", "ns"]),
+)
+def test_zone_conversions_are_pandas_conversions(
+    at: datetime, nanos: int, tz: str, unit: str
+) -> None:
+    """Every instant near a clock change, and every local time in a skipped or repeated hour,
+    converts as pandas' ``tz_convert`` / ``tz_localize(ambiguous=False,
+    nonexistent="shift_forward")`` do, to the nanosecond and in the same unit."""
+    instant = (pd.Timestamp(at) + pd.Timedelta(nanoseconds=nanos)).as_unit("ns").floor(unit)
+    instant = instant.as_unit(unit)
+    local = eta_single.to_local(instant, tz)
+    expected_local = instant.tz_convert(tz).tz_localize(None)
+    assert (local, local.unit) == (expected_local, expected_local.unit)
+
+    naive = instant.tz_localize(None)  # read as a wall-clock time in tz: gaps and repeats too
+    back = eta_single.local_to_utc(naive, tz)
+    expected = naive.tz_localize(tz, ambiguous=False, nonexistent="shift_forward").tz_convert(
+        "UTC"
+    )
+    assert (back, back.unit, str(back.tz)) == (expected, expected.unit, str(expected.tz))
