@@ -19,6 +19,7 @@ from app.sync.alerts import router as alerts_router
 from app.sync.exceptions import router as triage_router
 from app.sync.intake import router as intake_router
 from app.sync.tracking import router as tracking_router
+from app.sync.tracking.jobs import warm_webhook_intake
 from app.triage.router import router as models_router
 
 
@@ -29,6 +30,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "ctx", None) is None:
             app.state.ctx = get_context()
+        await run_in_threadpool(warm_webhook_intake, app.state.ctx)
         yield
         if getattr(app.state, "owns_context", False):
             # SIGTERM: uvicorn has drained the requests; finish running jobs, close the pools

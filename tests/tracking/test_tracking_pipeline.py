@@ -408,3 +408,36 @@ def test_shuffled_sequence_projects_to_the_in_order_result(
     for event in shuffled + shuffled[:2]:
         projector.project(event_payload(event, source="poll", inbox_id=None))
     assert status_of(tenv, shipment_id) == derive(events).status.value
+
+
+def test_the_api_builds_webhook_sources_and_adapters_before_the_first_request(
+    tenv: TrackEnv,
+) -> None:
+    """Built inside the event loop on the first webhook, they would hold up every request
+    arriving meanwhile."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.sync.booking.directory import CarrierDirectory
+
+    directory = CarrierDirectory([tenv.carrier_box.account()])
+    tenv.ctx.extras["carrier_directory"] = directory
+    tenv.ctx.extras.pop("tracking_ingest", None)
+    with TestClient(create_app(tenv.ctx)):  # runs the lifespan: the API's start
+        assert tenv.ctx.extras["tracking_ingest"].sources.directory is directory
+        assert set(directory._adapters) == set(directory.accounts)  # built, not on demand
+
+
+def test_warm_up_skips_an_account_that_cannot_be_built(tenv: TrackEnv) -> None:
+    from app.carriers.accounts import CarrierAccount
+    from app.sync.booking.directory import CarrierDirectory
+    from app.sync.tracking.jobs import warm_webhook_intake
+
+    good = tenv.carrier_box.account()
+    broken = CarrierAccount(id="acct-nowhere", carrier="no-such-carrier")
+    tenv.ctx.extras["carrier_directory"] = CarrierDirectory([good, broken])
+    assert warm_webhook_intake(tenv.ctx) == 1
+    assert tenv.ctx.extras["tracking_ingest"].sources.directory.accounts.keys() == {
+        good.id,
+        broken.id,
+    }

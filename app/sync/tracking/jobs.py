@@ -46,6 +46,30 @@ def tracking_ingest(ctx: AppContext) -> TrackingIngest:
     return ingest  # type: ignore[no-any-return]
 
 
+def warm_webhook_intake(ctx: AppContext) -> int:
+    """Build the webhook sources and every account's adapter before the first request.
+
+    Otherwise the first webhook after a start builds them inside the event loop: karrio's
+    imports and gateways take long enough that every request arriving meanwhile waits too, the
+    worst latencies of a deploy under load. A failing account is logged and left to fail on
+    its own requests, as it would have anyway; it does not keep the API from starting.
+    Returns how many adapters are ready.
+    """
+    try:
+        ingest = tracking_ingest(ctx)
+    except Exception as exc:  # e.g. malformed account settings: the requests will say so
+        log.warning("webhook_intake_warmup_failed", error=str(exc)[:200])
+        return 0
+    ready = 0
+    for account_id in ingest.sources.directory.accounts:
+        try:
+            ingest.sources.directory.adapter(account_id)
+            ready += 1
+        except Exception as exc:  # a broken account must not stop the API
+            log.warning("carrier_adapter_warmup_failed", account=account_id, error=str(exc)[:200])
+    return ready
+
+
 def store_webhooks(ctx: AppContext, batch: list[Checked]) -> list[Received]:
     """Store checked webhooks together, then trigger the projection once (blocking: call it
     off the event loop — with RQ the trigger is Redis round trips).
