@@ -144,3 +144,31 @@ def test_waybill_serve_writes_access_lines_only_when_asked(
     out = api.output()
     assert "Application startup complete" in out  # the server's own log lines stay
     assert ("probe=access-log" in out) is (access_log == "true"), out
+
+
+def test_served_api_freezes_its_start_up_heap(tmp_path: Path) -> None:
+    """The served app (``app.main:app``) moves what start-up loaded out of the collector's
+    reach, as workers do; an app built around a caller's context (tests, demo) does not."""
+    import subprocess
+    import sys
+
+    script = (
+        "import gc\n"
+        "from fastapi.testclient import TestClient\n"
+        "import app.main as m\n"
+        "with TestClient(m.app):\n"
+        "    served = gc.get_freeze_count()\n"
+        "gc.unfreeze()\n"
+        "with TestClient(m.create_app(m.get_context())):\n"
+        "    built = gc.get_freeze_count()\n"
+        "print(served, built)\n"
+    )
+    env = subprocess_env(
+        env="dev", redis_url="embedded", database_url=f"sqlite:///{tmp_path / 'api.db'}"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr.decode()[-2000:]
+    served, built = map(int, out.stdout.split()[-2:])
+    assert served > 10_000 and built == 0
