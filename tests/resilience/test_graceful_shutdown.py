@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,39 @@ def _slow(marker: Path, seconds: float, job_id: str) -> JobSpec:
         queue="shutdown",
         retry_intervals=(),
     )
+
+
+GRACEFUL = ["--timeout-graceful-shutdown", "20"]
+
+
+def api_up(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_api(
+    processes: list[Process],
+    tmp_path: Path,
+    command: Callable[[int], list[str]],
+    **settings: str,
+) -> tuple[Process, int]:
+    """The API as its own process on a spare port (SQLite, embedded queue), once it answers."""
+    from processes import SPARE_PORTS, free_port
+
+    port = next(p for p in reversed(SPARE_PORTS) if free_port(p))
+    env = subprocess_env(
+        env="dev",
+        redis_url="embedded",
+        database_url=f"sqlite:///{tmp_path / 'api.db'}",
+        log_json="true",
+        **settings,
+    )
+    api = Process(command(port), env, tmp_path / "api.log")
+    processes.append(api)
+    assert wait_for(lambda: api_up(port), 60, step=0.2), api.output()
+    return api, port
 
 
 @pytest.mark.parametrize("fork_per_job", ["true", "false"], ids=["forked", "in-process"])
@@ -62,30 +96,12 @@ def test_sigterm_lets_the_worker_finish_its_job_and_take_no_other(
 def test_sigterm_stops_the_api_and_closes_its_job_queue(
     processes: list[Process], tmp_path: Path
 ) -> None:
-    from processes import SPARE_PORTS, free_port
-
-    port = next(p for p in reversed(SPARE_PORTS) if free_port(p))
-    env = subprocess_env(
-        env="dev",
-        redis_url="embedded",
-        database_url=f"sqlite:///{tmp_path / 'api.db'}",
-        log_json="true",
-    )
     # what ``waybill serve`` runs: uvicorn on app.main:app with a graceful-shutdown budget
-    api = Process(
-        ["uvicorn", "app.main:app", "--port", str(port), "--timeout-graceful-shutdown", "20"],
-        env,
-        tmp_path / "api.log",
+    api, port = start_api(
+        processes,
+        tmp_path,
+        lambda port: ["uvicorn", "app.main:app", "--port", str(port), *GRACEFUL],
     )
-    processes.append(api)
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    assert wait_for(up, 60, step=0.2), api.output()
 
     api.signal(signal.SIGTERM)
 
@@ -94,7 +110,7 @@ def test_sigterm_stops_the_api_and_closes_its_job_queue(
     out = api.output()
     assert "Application shutdown complete" in out
     assert "job_queue_shutdown" in out  # the lifespan closed the context: jobs finished or left
-    assert not up()
+    assert not api_up(port)
 
 
 def test_in_process_worker_holds_its_lease_for_the_whole_time_limit(
@@ -118,26 +134,12 @@ def test_waybill_serve_writes_access_lines_only_when_asked(
     processes: list[Process], tmp_path: Path, access_log: str
 ) -> None:
     """``WAYBILL_ACCESS_LOG=false`` silences uvicorn's per-request line, nothing else."""
-    from processes import SPARE_PORTS, free_port
-
-    port = next(p for p in reversed(SPARE_PORTS) if free_port(p))
-    env = subprocess_env(
-        env="dev",
-        redis_url="embedded",
-        database_url=f"sqlite:///{tmp_path / 'api.db'}",
-        log_json="true",
+    api, port = start_api(
+        processes,
+        tmp_path,
+        lambda port: ["app.cli", "serve", "--port", str(port)],
         access_log=access_log,
     )
-    api = Process(["app.cli", "serve", "--port", str(port)], env, tmp_path / "api.log")
-    processes.append(api)
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    assert wait_for(up, 60, step=0.2), api.output()
     httpx.get(f"http://127.0.0.1:{port}/health?probe=access-log", timeout=5)
     api.signal(signal.SIGTERM)
     api.wait(30)

@@ -74,7 +74,7 @@ def _cell(value: Any) -> Any:
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(frames())
 def test_route_frame_is_route_row_by_row(case: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     preds, events = case
