@@ -58,7 +58,7 @@ class CorrelationMiddleware:
             return
         incoming = _incoming_request_id(scope)
         cid = incoming if _SAFE_ID.match(incoming) else new_correlation_id()
-        header = (REQUEST_ID_HEADER.lower().encode("latin-1"), cid.encode("latin-1"))
+        header = (_REQUEST_ID_KEY, cid.encode("latin-1"))
         token = correlation_id_var.set(cid)
         started = time.perf_counter()
         status = 500
