@@ -170,8 +170,12 @@ def _zone(tz: str) -> ZoneInfo:
     return ZoneInfo(tz)
 
 
-def _nanoseconds(offset: timedelta) -> int:
-    return ((offset.days * 86400 + offset.seconds) * 1_000_000 + offset.microseconds) * 1000
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _offset_ns(aware: datetime) -> int:
+    """The UTC offset of a zone-aware datetime, in nanoseconds (zoneinfo gives whole µs)."""
+    return (aware.utcoffset() or timedelta(0)) // _MICROSECOND * 1000
 
 
 def to_local(ts: Ts, tz: str) -> Ts:
@@ -184,10 +188,8 @@ def to_local(ts: Ts, tz: str) -> Ts:
     """
     if ts is None:
         return None
-    offset = ts.to_pydatetime(warn=False).astimezone(_zone(tz)).utcoffset()
-    if offset is None:
-        return ts.tz_convert(tz).tz_localize(None)
-    return pd.Timestamp(ts.value + _nanoseconds(offset)).as_unit(ts.unit)
+    offset = _offset_ns(ts.to_pydatetime(warn=False).astimezone(_zone(tz)))
+    return pd.Timestamp(ts.value + offset).as_unit(ts.unit)
 
 
 def local_to_utc(naive: Ts, tz: str) -> Ts:
@@ -200,10 +202,10 @@ def local_to_utc(naive: Ts, tz: str) -> Ts:
         return None
     local = naive.to_pydatetime(warn=False)
     zone = _zone(tz)
-    offset = local.replace(tzinfo=zone, fold=0).utcoffset()
-    if offset is None or offset != local.replace(tzinfo=zone, fold=1).utcoffset():
+    offset = _offset_ns(local.replace(tzinfo=zone, fold=0))
+    if offset != _offset_ns(local.replace(tzinfo=zone, fold=1)):
         return naive.tz_localize(tz, ambiguous=False, nonexistent="shift_forward").tz_convert("UTC")
-    return pd.Timestamp(naive.value - _nanoseconds(offset), tz="UTC").as_unit(naive.unit)
+    return pd.Timestamp(naive.value - offset, tz="UTC").as_unit(naive.unit)
 
 
 def hours(later: Ts, earlier: Ts) -> float:
