@@ -295,7 +295,11 @@ def route_frame(
             "status": predictions["status"].astype(object).to_numpy(),
             "category": predictions["category"].astype(object).to_numpy(),
             "needs_review": predictions["needs_review"].astype(bool).to_numpy(),
-            "value_steps": _value_steps(events, columns, n),
+            "value_steps": _value_steps(
+                events["order_value"] if "order_value" in columns else None,  # type: ignore[index]
+                columns.get("currency"),
+                n,
+            ),
             "tier_steps": _per_distinct(columns.get("customer_tier"), n, _tier_steps),
             "late_watch": np.greater_equal(
                 late, LATE_WATCH_DAYS, where=~np.isnan(late), out=np.zeros(n, bool)
@@ -360,28 +364,18 @@ def _tier_steps(tier: Any) -> int:
     return TIER_STEPS.get(str(tier or "standard").lower(), 0)
 
 
-def _value_steps(events: pd.DataFrame | None, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
+def _value_steps(order_value: pd.Series | None, currency: np.ndarray | None, n: int) -> np.ndarray:
     """Order-value steps per row, as ``route`` computes them from ``value_eur``."""
-    if "order_value" not in columns:
+    if order_value is None:
         return np.zeros(n, np.int64)
-    assert events is not None
-    currency = columns.get("currency")
-    factor = np.asarray(_per_distinct(currency, n, lambda c: value_eur(1.0, c)), dtype=float)
-    raw = events["order_value"]
-    if pd.api.types.is_numeric_dtype(raw.dtype):
-        values = raw.to_numpy(dtype=float, na_value=np.nan) * factor
-    else:  # text, objects: each cell as ``value_eur`` reads it
-        values = (
-            np.array(
-                [
-                    np.nan if (v := value_eur(None if _missing(o) else o, None)) is None else v
-                    for o in columns["order_value"]
-                ],
-                dtype=float,
-            )
-            * factor
+    factor = _as_float(_per_distinct(currency, n, lambda c: value_eur(1.0, c)))
+    if pd.api.types.is_numeric_dtype(order_value.dtype):
+        values = order_value.to_numpy(dtype=float, na_value=np.nan)
+    else:  # text, objects: each distinct cell as ``value_eur`` reads it
+        values = _as_float(
+            _per_distinct(order_value.astype(object).to_numpy(), n, lambda v: value_eur(v, None))
         )
-    return _steps_array(values, VALUE_STEPS_EUR)
+    return _steps_array(values * factor, VALUE_STEPS_EUR)
 
 
 def _late_days(columns: dict[str, np.ndarray], n: int, today: date | None) -> np.ndarray:

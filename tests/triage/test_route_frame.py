@@ -23,6 +23,7 @@ order_values = st.one_of(
     st.just(float("nan")),
     st.floats(-10, 5000, allow_nan=False),
     st.sampled_from([249.99, 250.0, 999.99, 1000.0, 1200.0]),  # around the steps, in EUR
+    st.sampled_from(["300", " 1200.5 ", "n/a"]),  # text: the column is read cell by cell
 )
 currencies = st.one_of(st.none(), st.sampled_from(["EUR", "usd", "GBP", "PLN", "XXX", ""]))
 tiers = st.one_of(st.none(), st.sampled_from(["standard", "plus", "vip", "VIP", "gold", ""]))
